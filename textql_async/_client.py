@@ -1,0 +1,91 @@
+"""AsyncTextQL: configuration, one pooled session, and the API groups as attributes."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+import aiohttp
+
+from textql_async._config import Timeout, resolve_settings
+from textql_async._transport import Transport
+from textql_async.resources.ana import AnaResource
+
+__all__ = ["AsyncTextQL"]
+
+
+class AsyncTextQL:
+    """The asyncio TextQL client. Close it with ``async with`` (or :meth:`aclose`).
+
+    Credentials come from the arguments or the environment (``TEXTQL_API_KEY``,
+    ``TEXTQL_MEMBER_ID``, ``TEXTQL_BASE_URL``; default base URL
+    ``https://app.textql.com``). ``/api/ana`` uses HTTP Basic auth
+    (``member_id:api_key``) when a member id is known, else a Bearer token.
+
+    Pass ``session=`` to share your own :class:`aiohttp.ClientSession`; the
+    client then never closes it.
+    """
+
+    ana: AnaResource
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        member_id: str | None = None,
+        base_url: str | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int = 2,
+        max_connections: int = 256,
+    ) -> None:
+        self._settings = resolve_settings(api_key, member_id, base_url, timeout, max_retries)
+        self._transport = Transport(
+            self._settings, session=session, max_connections=max_connections
+        )
+        self.ana = AnaResource(self._transport)
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return self._settings.base_url
+
+    @property
+    def member_id(self) -> str | None:
+        """The member id used for Basic auth on ``/api/ana``, if any."""
+        return self._settings.member_id
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeouts of every call."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """The default number of retries of a retryable failure."""
+        return self._settings.retry.max_retries
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the client was closed."""
+        return self._transport.closed
+
+    def __repr__(self) -> str:
+        return (
+            f"AsyncTextQL(base_url={self._settings.base_url!r}, "
+            f"member_id={self._settings.member_id!r}, api_key='***')"
+        )
+
+    async def __aenter__(self) -> AsyncTextQL:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool; open streams end with a clear error."""
+        await self._transport.aclose()

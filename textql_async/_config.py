@@ -1,0 +1,112 @@
+"""Client configuration: timeouts, retry policy, credentials from arguments or the environment."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from collections.abc import Mapping
+
+from textql_async._exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Settings", "Timeout", "resolve_settings"]
+
+DEFAULT_BASE_URL = "https://app.textql.com"
+ENV_API_KEY = "TEXTQL_API_KEY"
+ENV_MEMBER_ID = "TEXTQL_MEMBER_ID"
+ENV_BASE_URL = "TEXTQL_BASE_URL"
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeout:
+    """How long to wait, in seconds (``None``: no limit).
+
+    - ``connect``: establishing a connection (including the TLS handshake);
+    - ``read``: the longest silence while reading an ordinary (non-stream) response;
+    - ``idle``: the longest silence between two events of a stream. Ana can think
+      for a while, so the default is generous; keep-alive comments do not reset it;
+    - ``total``: a bound on a whole call, retries and streaming included.
+    """
+
+    connect: float | None = 10.0
+    read: float | None = 120.0
+    idle: float | None = 300.0
+    total: float | None = None
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value is not None and value <= 0:
+                raise ValueError(f"Timeout.{field.name} must be positive or None, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: attempt ``n`` waits ``uniform(0, min(cap, base * 2**n))``."""
+
+    max_retries: int = 2
+    base: float = 0.5
+    cap: float = 8.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+
+    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based)."""
+        ceiling = min(self.cap, self.base * (2**attempt))
+        return (rng or random).uniform(0, ceiling)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved client settings. ``repr`` never shows the API key."""
+
+    api_key: str = dataclasses.field(repr=False)
+    member_id: str | None
+    base_url: str
+    timeout: Timeout
+    retry: RetryPolicy
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(base_url={self.base_url!r}, member_id={self.member_id!r}, "
+            f"api_key='***', timeout={self.timeout!r}, retry={self.retry!r})"
+        )
+
+
+def resolve_settings(
+    api_key: str | None,
+    member_id: str | None,
+    base_url: str | None,
+    timeout: Timeout | float | None,
+    max_retries: int,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge arguments with ``TEXTQL_*`` environment variables; arguments win."""
+    environ = os.environ if env is None else env
+    key = api_key if api_key is not None else environ.get(ENV_API_KEY)
+    if not key:
+        raise ConfigurationError(
+            f"no API key: pass api_key=... or set {ENV_API_KEY} (and {ENV_MEMBER_ID} for /api/ana)"
+        )
+    member = member_id if member_id is not None else environ.get(ENV_MEMBER_ID) or None
+    url = (base_url or environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
+    return Settings(
+        api_key=key,
+        member_id=member,
+        base_url=url,
+        timeout=as_timeout(timeout),
+        retry=RetryPolicy(max_retries=max_retries),
+    )
+
+
+def as_timeout(value: Timeout | float | None) -> Timeout:
+    """Accept a :class:`Timeout`, a number (applied to read and idle), or ``None`` (defaults)."""
+    if value is None:
+        return Timeout()
+    if isinstance(value, Timeout):
+        return value
+    return Timeout(read=float(value), idle=float(value))

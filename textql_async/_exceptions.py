@@ -1,0 +1,202 @@
+"""Every error the SDK raises, in one tree.
+
+```
+TextQLError                      base of everything raised on purpose
+├── ConfigurationError           (also ValueError) missing credentials, bad base URL
+├── APIError                     the server answered with an error status
+│   ├── BadRequestError          400
+│   ├── AuthenticationError      401
+│   ├── PermissionDeniedError    403
+│   ├── NotFoundError            404
+│   ├── ConflictError            409
+│   ├── UnprocessableEntityError 422
+│   ├── RateLimitError           429 (.retry_after)
+│   └── ServerError              5xx
+├── APIConnectionError           the request never got an HTTP answer
+│   └── APITimeoutError          a connect / idle / total timeout expired (.snapshot)
+└── StreamError                  the event stream was malformed or ended early (.snapshot, .raw)
+    └── EventTooLargeError       one event grew past the decoder's size limit
+```
+
+Error messages never contain credentials. Exceptions raised by aiohttp are
+mapped to this tree at the transport boundary and kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from textql_async.sansio.fold import Snapshot
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "EventTooLargeError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "StreamError",
+    "TextQLError",
+    "UnprocessableEntityError",
+]
+
+
+class TextQLError(Exception):
+    """Base class of every error this SDK raises on purpose."""
+
+    message: str
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(TextQLError, ValueError):
+    """The client cannot be configured (for example: no API key anywhere)."""
+
+
+class APIError(TextQLError):
+    """The server answered with a non-success HTTP status.
+
+    ``body`` is the decoded JSON error body when there was one, else the raw
+    text (truncated); ``code`` is the machine-readable error code when the body
+    carried one (``{"error": {"code": ...}}`` or a Connect ``{"code": ...}``).
+    """
+
+    status: int
+    body: object
+    request_id: str | None
+    code: str | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: object = None,
+        request_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+        self.request_id = request_id
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, code={self.code!r}, message={self.message!r})"
+
+
+class BadRequestError(APIError):
+    """400: the request was invalid."""
+
+
+class AuthenticationError(APIError):
+    """401: the API key or member id was missing or wrong."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(APIError):
+    """404: the resource does not exist."""
+
+
+class ConflictError(APIError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class UnprocessableEntityError(APIError):
+    """422: the body was well-formed but failed validation."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests. ``retry_after`` is the server's wish in seconds, if it said one."""
+
+    retry_after: float | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 429,
+        body: object = None,
+        request_id: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body, request_id=request_id, code=code)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class APIConnectionError(TextQLError):
+    """The request could not reach the server or the connection broke before an answer."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A timeout expired. For streams, ``snapshot`` holds every block received so far."""
+
+    snapshot: Snapshot | None
+
+    def __init__(self, message: str, *, snapshot: Snapshot | None = None) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+
+
+class StreamError(TextQLError):
+    """The event stream was malformed or ended before ``done``.
+
+    ``snapshot`` holds every block received before the failure, so a caller can
+    always show what arrived; ``raw`` holds the offending payload, when there was one.
+    """
+
+    snapshot: Snapshot | None
+    raw: str | None
+
+    def __init__(
+        self, message: str, *, snapshot: Snapshot | None = None, raw: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.snapshot = snapshot
+        self.raw = raw
+
+
+class EventTooLargeError(StreamError):
+    """One server-sent event grew past the decoder's ``max_event_size``."""
+
+    limit: int
+
+    def __init__(self, message: str, *, limit: int, snapshot: Snapshot | None = None) -> None:
+        super().__init__(message, snapshot=snapshot)
+        self.limit = limit
+
+
+STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def error_class_for_status(status: int) -> type[APIError]:
+    """The most specific :class:`APIError` subclass for an HTTP status."""
+    if status >= 500:
+        return ServerError
+    return STATUS_ERRORS.get(status, APIError)
+

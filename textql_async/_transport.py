@@ -1,0 +1,463 @@
+"""The only module that talks aiohttp: session, auth, retries, timeouts, error mapping.
+
+Every exception aiohttp raises is mapped here to the SDK's error tree (the
+original kept as ``__cause__``), so nothing above this layer knows aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import ipaddress
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import aiohttp
+import anyio
+import msgspec
+
+from textql_async._config import Settings, Timeout
+from textql_async._exceptions import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    RateLimitError,
+    error_class_for_status,
+)
+from textql_async._version import __version__
+
+__all__ = ["AuthScheme", "Response", "Transport"]
+
+log = logging.getLogger("textql_async")
+
+AuthScheme = Literal["ana", "bearer", "partner", "none"]
+ParamValue = str | int | float | bool | None
+Params = Mapping[str, ParamValue | Sequence[str | int]]
+
+_RETRY_STATUSES = frozenset({408, 409, 429})
+_MAX_ERROR_BODY = 64 * 1024
+_MAX_RETRY_AFTER = 60.0
+_REDACTED = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
+_json = msgspec.json.Decoder()
+_json_encoder = msgspec.json.Encoder()
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"\s+")
+
+
+class Response(msgspec.Struct, frozen=True):
+    """A fully read, successful response."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport:
+    """Owns the aiohttp session (unless the user passed one) and sends every request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        max_connections: int = 256,
+    ) -> None:
+        self.settings = settings
+        self._session = session
+        self._owns_session = session is None
+        self._max_connections = max_connections
+        self._closed = False
+        self._open_responses: set[aiohttp.ClientResponse] = set()
+        self._warned_plain_http = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise APIConnectionError("the client is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_connections),
+                # aiohttp's default total of 300 s would cut a long Ana answer.
+                timeout=aiohttp.ClientTimeout(total=None),
+                headers={"User-Agent": f"textql-async/{__version__}"},
+            )
+        self._warn_plain_http()
+        return self._session
+
+    async def aclose(self) -> None:
+        """End open streams and close the session we created (never a session the user passed)."""
+        self._closed = True
+        for response in list(self._open_responses):
+            response.close()
+        self._open_responses.clear()
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    def track(self, response: aiohttp.ClientResponse) -> None:
+        """Remember an open stream response so closing the client ends it."""
+        self._open_responses.add(response)
+
+    def untrack(self, response: aiohttp.ClientResponse) -> None:
+        """Forget a stream response that was released or closed."""
+        self._open_responses.discard(response)
+
+    # -- headers -----------------------------------------------------------------------------
+
+    def auth_headers(self, auth: AuthScheme) -> dict[str, str]:
+        """Credentials for one API family: Basic for ``/api/ana`` with a member id, else Bearer."""
+        key = self.settings.api_key
+        if auth == "none":
+            return {}
+        if auth == "partner":
+            return {"X-API-Key": key}
+        if auth == "ana" and self.settings.member_id:
+            token = base64.b64encode(f"{self.settings.member_id}:{key}".encode()).decode("ascii")
+            return {"Authorization": f"Basic {token}"}
+        return {"Authorization": f"Bearer {key}"}
+
+    def redact(self, text: str) -> str:
+        """Remove the API key from text that might echo it."""
+        key = self.settings.api_key
+        return text.replace(key, "***") if key and len(key) >= 4 else text
+
+    def _warn_plain_http(self) -> None:
+        if self._warned_plain_http:
+            return
+        self._warned_plain_http = True
+        url = self.settings.base_url
+        if url.startswith("http://") and not _is_loopback(url):
+            log.warning(
+                "base_url %s uses plain http:// to a non-loopback host: credentials travel unencrypted",
+                url,
+            )
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: AuthScheme = "bearer",
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
+    ) -> Response:
+        """Send a request, retrying what is safe to retry, and read the whole successful body."""
+        t = timeout or self.settings.timeout
+        with anyio.fail_after(t.total) if t.total else _nullcontext():
+            try:
+                response = await self.open(
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    auth=auth,
+                    timeout=t,
+                    max_retries=max_retries,
+                    idempotent=idempotent,
+                    stream=False,
+                )
+                try:
+                    body = await response.read()
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    raise _connection_error(exc, "reading the response failed") from exc
+                finally:
+                    response.release()
+            except TimeoutError as exc:
+                raise APITimeoutError(f"{method} {path} exceeded the total timeout") from exc
+        return Response(response.status, dict(response.headers), body)
+
+    async def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: AuthScheme = "bearer",
+        timeout: Timeout | None = None,
+        max_retries: int | None = None,
+        idempotent: bool | None = None,
+        stream: bool = False,
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return the open response once its status is a success.
+
+        Error statuses become typed :class:`APIError` s. Retries follow the
+        policy: connection errors and 408/409/429/5xx, with ``Retry-After``
+        honoured; a non-idempotent request is re-sent only when it never left.
+        """
+        session = self._get_session()
+        t = timeout or self.settings.timeout
+        policy = self.settings.retry
+        retries = policy.max_retries if max_retries is None else max_retries
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+        url = self.settings.base_url + path
+        all_headers = self.auth_headers(auth)
+        if headers:
+            all_headers.update(headers)
+        body: bytes | None = None
+        if json is not None:
+            body = _json_encoder.encode(json)
+            all_headers.setdefault("Content-Type", "application/json")
+        query = _encode_params(params)
+        client_timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=t.connect,
+            sock_connect=t.connect,
+            sock_read=None if stream else t.read,
+        )
+        attempt = 0
+        while True:
+            if self._closed:
+                raise APIConnectionError("the client is closed")
+            log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
+            try:
+                response = await session.request(
+                    method,
+                    url,
+                    params=query,
+                    data=body if body is not None else data,
+                    headers=all_headers,
+                    timeout=client_timeout,
+                )
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                never_sent = isinstance(exc, aiohttp.ClientConnectorError)
+                if attempt < retries and (idempotent or never_sent) and data is None:
+                    delay = policy.backoff(attempt)
+                    log.debug("retrying %s %s in %.2fs after %r", method, path, delay, exc)
+                    attempt += 1
+                    await anyio.sleep(delay)
+                    continue
+                raise _connection_error(exc, f"{method} {path} failed") from exc
+            log.debug("<- %s %s %s", method, path, response.status)
+            if response.status < 300:
+                return response
+            error = await self._error_from(response)
+            retry = _should_retry(response.status, response.headers.get("x-should-retry"))
+            if retry and attempt < retries and idempotent and data is None:
+                wished = _retry_after(response.headers)
+                delay = policy.backoff(attempt) if wished is None else wished
+                if delay <= _MAX_RETRY_AFTER:
+                    log.debug("retrying %s %s in %.2fs after %s", method, path, delay, response.status)
+                    attempt += 1
+                    await anyio.sleep(delay)
+                    continue
+            raise error
+
+    async def expect_content_type(self, response: aiohttp.ClientResponse, expected: str) -> None:
+        """A success whose body is not ``expected`` (an HTML page, plain text) is an :class:`APIError`."""
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.split(";", 1)[0].strip().lower() == expected:
+            return
+        error = await self._error_from(response)
+        shown = content_type or "no content type"
+        detail = error.message.split(": ", 1)[1] if ": " in error.message else ""
+        raise APIError(
+            f"expected {expected} but the server sent HTTP {response.status} with {shown}"
+            + (f": {detail}" if detail else ""),
+            status=response.status,
+            body=error.body,
+            request_id=error.request_id,
+        )
+
+    async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
+        try:
+            raw = await _read_bounded(response, _MAX_ERROR_BODY)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            raw = b""
+        finally:
+            response.release()
+        return self.error_from_body(response.status, response.headers, raw)
+
+    def error_from_body(self, status: int, headers: Mapping[str, str], raw: bytes) -> APIError:
+        """Build the typed error for an error status from its body (JSON or not)."""
+        body: object
+        code: str | None = None
+        message: str | None = None
+        try:
+            body = _json.decode(raw) if raw else None
+        except msgspec.DecodeError:
+            body = raw.decode("utf-8", "replace")
+        if isinstance(body, dict):
+            err = body.get("error")
+            if isinstance(err, dict):
+                code = _str_or_none(err.get("code"))
+                message = _str_or_none(err.get("message"))
+            elif isinstance(err, str):
+                message = err
+            if message is None:
+                message = _str_or_none(body.get("message"))
+                code = code or _str_or_none(body.get("code"))
+            if message is None and "detail" in body:
+                message = _describe_detail(body["detail"])
+        elif isinstance(body, str):
+            message = _html_summary(body)
+        reason = _REASONS.get(status, "error")
+        text = f"HTTP {status} {reason}"
+        if code:
+            text += f" ({code})"
+        if message:
+            text += f": {self.redact(message)}"
+        request_id = headers.get("x-request-id") or headers.get("request-id")
+        cls = error_class_for_status(status)
+        if cls is RateLimitError:
+            return RateLimitError(
+                text, status=status, body=body, request_id=request_id, code=code,
+                retry_after=_retry_after(headers),
+            )
+        return cls(text, status=status, body=body, request_id=request_id, code=code)
+
+
+_REASONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    408: "Request Timeout",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class _nullcontext:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await response.content.read(limit - size)
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
+
+
+def _connection_error(exc: BaseException, what: str) -> APIConnectionError:
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return APITimeoutError(f"{what}: timed out")
+    return APIConnectionError(f"{what}: {type(exc).__name__}: {exc}")
+
+
+def _should_retry(status: int, header: str | None) -> bool:
+    if header is not None:
+        flag = header.strip().lower()
+        if flag in ("true", "false"):
+            return flag == "true"
+    return status in _RETRY_STATUSES or status >= 500
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``), if any."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
+    """Query parameters with booleans as ``true``/``false`` and ``None`` dropped."""
+    if not params:
+        return None
+    out: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        for item in values:
+            if isinstance(item, bool):
+                out.append((name, "true" if item else "false"))
+            else:
+                out.append((name, str(item)))
+    return out
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` safe to log."""
+    return {k: ("<redacted>" if k.lower() in _REDACTED else v) for k, v in headers.items()}
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _describe_detail(detail: object) -> str:
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        parts = []
+        for item in detail[:5]:
+            if isinstance(item, dict):
+                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
+        return "; ".join(parts)
+    return str(detail)
+
+
+def _html_summary(text: str) -> str | None:
+    """A short, readable summary of an error page (its title, else its first words)."""
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+    if match and match.group(1).strip():
+        return _SPACES.sub(" ", match.group(1)).strip()[:200]
+    stripped = _SPACES.sub(" ", _TAG.sub(" ", text)).strip()
+    return stripped[:200] or None
+
+
+def _is_loopback(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0]
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    else:
+        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,160 @@
+"""``client.ana``: ask Ana questions over ``GET /api/ana`` and read chat history."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import aiohttp
+
+from textql_async._config import Timeout, as_timeout
+from textql_async._streaming import AnaStream
+from textql_async._transport import Transport
+from textql_async.models.ana import (
+    AnaResult,
+    ChatMessage,
+    ChatSummary,
+    decode_chat_messages,
+    decode_chat_summaries,
+)
+from textql_async.resources._base import decode_response, require_text
+from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
+
+__all__ = ["AnaResource"]
+
+
+class AnaResource:
+    """Ana, the data-analyst agent: streamed answers and chat history."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def stream(
+        self,
+        query: str,
+        *,
+        dataset: str | None = None,
+        use_ontology: bool = False,
+        ontology_connector_id: int | None = None,
+        clifford: bool = False,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> AnaStream:
+        """Ask Ana ``query`` and stream the answer.
+
+        Use as ``async with client.ana.stream(query) as stream:``. Invalid
+        arguments raise ``ValueError`` here, before any request. The request is
+        retried only before any event arrived: an answer that started is never
+        asked twice.
+        """
+        params = ana_params(
+            query,
+            dataset=dataset,
+            use_ontology=use_ontology,
+            ontology_connector_id=ontology_connector_id,
+            clifford=clifford,
+        )
+        transport = self._transport
+        t = as_timeout(timeout) if timeout is not None else transport.settings.timeout
+
+        async def opener() -> aiohttp.ClientResponse:
+            response = await transport.open(
+                "GET",
+                "/api/ana",
+                params=params,
+                headers={"Accept": "text/event-stream"},
+                auth="ana",
+                timeout=t,
+                max_retries=max_retries,
+                idempotent=True,
+                stream=True,
+            )
+            await transport.expect_content_type(response, "text/event-stream")
+            transport.track(response)
+            return response
+
+        return AnaStream(
+            opener, timeout=t, max_event_size=max_event_size, on_close=transport.untrack
+        )
+
+    async def ask(
+        self,
+        query: str,
+        *,
+        dataset: str | None = None,
+        use_ontology: bool = False,
+        ontology_connector_id: int | None = None,
+        clifford: bool = False,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+    ) -> AnaResult:
+        """Ask Ana ``query`` and return the finished answer."""
+        async with self.stream(
+            query,
+            dataset=dataset,
+            use_ontology=use_ontology,
+            ontology_connector_id=ontology_connector_id,
+            clifford=clifford,
+            timeout=timeout,
+            max_retries=max_retries,
+        ) as stream:
+            return await stream.final()
+
+    async def chat_summaries(
+        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
+    ) -> list[ChatSummary]:
+        """Every chat with its title and the time of its last user message."""
+        response = await self._transport.request(
+            "GET",
+            "/api/ana/chat/summary",
+            auth="ana",
+            timeout=as_timeout(timeout) if timeout is not None else None,
+            max_retries=max_retries,
+        )
+        return decode_response(response, decode_chat_summaries)
+
+    async def chat_messages(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+    ) -> list[ChatMessage]:
+        """The messages of one chat, oldest first, each with its blocks."""
+        require_text("chat_id", chat_id)
+        response = await self._transport.request(
+            "GET",
+            "/api/ana/" + quote(chat_id, safe=""),
+            auth="ana",
+            timeout=as_timeout(timeout) if timeout is not None else None,
+            max_retries=max_retries,
+        )
+        return decode_response(response, decode_chat_messages)
+
+
+def ana_params(
+    query: str,
+    *,
+    dataset: str | None,
+    use_ontology: bool,
+    ontology_connector_id: int | None,
+    clifford: bool,
+) -> dict[str, str | int | bool | None]:
+    """Validated query parameters of ``GET /api/ana``, in the wire's names."""
+    require_text("query", query)
+    if dataset is not None:
+        require_text("dataset", dataset)
+    if ontology_connector_id is not None:
+        if isinstance(ontology_connector_id, bool) or not isinstance(ontology_connector_id, int):
+            raise TypeError("ontology_connector_id must be an int")
+        if ontology_connector_id < 0:
+            raise ValueError("ontology_connector_id must not be negative")
+    if use_ontology and ontology_connector_id is None:
+        raise ValueError("use_ontology=True requires ontology_connector_id")
+    return {
+        "query": query,
+        "dataset": dataset,
+        "useOntology": bool(use_ontology),
+        "ontologyConnectorId": ontology_connector_id,
+        "clifford": bool(clifford),
+    }
