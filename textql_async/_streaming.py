@@ -20,8 +20,9 @@ import anyio
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
 from textql_async.models.ana import AnaResult, Block, TextBlock
+from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
-from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = ["AnaStream", "result_from_snapshot"]
 
@@ -61,12 +62,14 @@ class AnaStream:
         *,
         timeout: Timeout,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        coalesce: bool = False,
         on_close: Callable[[aiohttp.ClientResponse], None] | None = None,
     ) -> None:
         self._opener = opener
         self._timeout = timeout
-        self._decoder = SSEDecoder(max_event_size)
         self._fold = AnaFold()
+        self._decoder = AnaDecoder(self._fold, max_event_size)
+        self._coalesce = coalesce
         self._on_close = on_close
         self._response: aiohttp.ClientResponse | None = None
         self._opening = False
@@ -194,8 +197,12 @@ class AnaStream:
             message = f"the Ana stream exceeded the total timeout of {self._timeout.total} s"
         raise APITimeoutError(message, snapshot=self.snapshot)
 
-    async def _next_updates(self) -> list[BlockUpdate] | None:
-        """Read until at least one block update (or the end); ``None`` once finished."""
+    async def _next_updates(self, coalesce: bool) -> list[BlockUpdate] | None:
+        """Read until at least one block update (or the end); ``None`` once finished.
+
+        With ``coalesce`` only the newest version of each block buffered in a
+        chunk is decoded: the consumer sees fewer, later versions, never less state.
+        """
         if self._finished:
             if self._error is not None:
                 raise self._error
@@ -213,22 +220,15 @@ class AnaStream:
                 if not chunk:
                     self._end_of_body()
                     return None
-                events = decoder.feed(chunk)
-                if not events:
-                    continue
-                self._reset_idle()
-                updates: list[BlockUpdate] = []
-                for event in events:
-                    update = fold.feed(event.event, event.data)
-                    if update is not None:
-                        updates.append(update)
-                    elif fold.done:
-                        await self._finish_done()
-                        break
+                seen = fold.events
+                updates = decoder.feed(chunk, coalesce=coalesce)
+                if fold.events != seen:
+                    self._reset_idle()  # an event arrived; keep-alive comments do not count
+                if fold.done:
+                    await self._finish_done()
+                    return updates or None
                 if updates:
                     return updates
-                if self._finished:
-                    return None
         except BaseException as exc:
             self._fail(exc)
             raise
@@ -279,12 +279,12 @@ class AnaStream:
     # -- public iterators --------------------------------------------------------------------
 
     def __aiter__(self) -> AsyncIterator[BlockUpdate]:
-        return self._iter_updates()
+        return self._iter_updates(self._coalesce)
 
-    async def _iter_updates(self) -> AsyncIterator[BlockUpdate]:
+    async def _iter_updates(self, coalesce: bool) -> AsyncIterator[BlockUpdate]:
         try:
             while True:
-                updates = await self._next_updates()
+                updates = await self._next_updates(coalesce)
                 if updates is None:
                     return
                 for update in updates:
@@ -296,7 +296,7 @@ class AnaStream:
     async def snapshots(self) -> AsyncIterator[Snapshot]:
         """A :class:`Snapshot` after every block update, and a last one with ``done=True``."""
         last: Snapshot | None = None
-        async for _ in self:
+        async for _ in self._iter_updates(True):
             last = self._fold.snapshot
             yield last
         final = self._fold.snapshot
@@ -310,7 +310,7 @@ class AnaStream:
         yields its whole new contents; use :meth:`snapshots` when exact state matters.
         """
         seen: dict[int, str] = {}
-        async for update in self:
+        async for update in self._iter_updates(True):
             block = update.block
             if not isinstance(block, TextBlock):
                 continue
@@ -327,7 +327,7 @@ class AnaStream:
     async def completed_blocks(self) -> AsyncIterator[Block]:
         """Each block once it is complete: when a different block id arrives, or the stream ends."""
         current: int | None = None
-        async for update in self:
+        async for update in self._iter_updates(True):
             if current is not None and update.index != current:
                 yield self._fold.block_at(current)
             current = update.index
@@ -336,7 +336,7 @@ class AnaStream:
 
     async def final(self) -> AnaResult:
         """Read the stream to its end and return the finished :class:`AnaResult`."""
-        while await self._next_updates() is not None:
+        while await self._next_updates(True) is not None:
             pass
         return result_from_snapshot(self._fold.snapshot)
 

@@ -39,13 +39,15 @@ class AnaResource:
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        coalesce: bool = False,
     ) -> AnaStream:
         """Ask Ana ``query`` and stream the answer.
 
         Use as ``async with client.ana.stream(query) as stream:``. Invalid
         arguments raise ``ValueError`` here, before any request. The request is
         retried only before any event arrived: an answer that started is never
-        asked twice.
+        asked twice. With ``coalesce=True``, ``async for`` yields only the newest
+        version of each block among those already buffered (for slow consumers).
         """
         params = ana_params(
             query,
@@ -74,7 +76,11 @@ class AnaResource:
             return response
 
         return AnaStream(
-            opener, timeout=t, max_event_size=max_event_size, on_close=transport.untrack
+            opener,
+            timeout=t,
+            max_event_size=max_event_size,
+            coalesce=coalesce,
+            on_close=transport.untrack,
         )
 
     async def ask(

@@ -83,6 +83,7 @@ class AnaFold:
         "_index",
         "_snapshot",
         "_user_msg_id",
+        "events",
         "last_index",
     )
 
@@ -96,6 +97,8 @@ class AnaFold:
         self._snapshot: Snapshot | None = None
         #: slot of the most recent block update (``None`` before the first block)
         self.last_index: int | None = None
+        #: how many Ana events were applied (block or metadata), for idle-time bookkeeping
+        self.events = 0
 
     # -- state -------------------------------------------------------------------------------
 
@@ -136,6 +139,7 @@ class AnaFold:
 
     def feed(self, event: str, data: str | bytes) -> BlockUpdate | None:
         """Apply one named event; returns the block update for ``block`` events."""
+        self.events += 1
         if event == "block":
             try:
                 block = decode_block(data)
@@ -143,6 +147,7 @@ class AnaFold:
                 raise StreamError(
                     f"malformed block event: {exc}", snapshot=self.snapshot, raw=exc.raw
                 ) from None
+            self.events -= 1  # apply_block counts it
             return self.apply_block(block)
         if event not in _METADATA:
             event = event.strip()
@@ -165,6 +170,7 @@ class AnaFold:
     def apply_block(self, block: Block) -> BlockUpdate:
         """Place an already-decoded block: replace its id's slot, or append a new slot."""
         self._snapshot = None
+        self.events += 1
         block_id = block.id
         if block_id is not None:
             index = self._index.get(block_id)
@@ -190,7 +196,7 @@ class AnaFold:
         try:
             return _json.decode(data)
         except msgspec.DecodeError:
-            return None if event == "message" else _text(data).strip()
+            return None  # reported by the caller as "does not carry a ..."
 
     def _parse_chat_id(self, data: str | bytes) -> str:
         value = self._parse_json("chatId", data)

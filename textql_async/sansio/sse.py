@@ -23,6 +23,7 @@ _LF = 0x0A
 _CR = 0x0D
 _COLON = 0x3A
 _SPACE = 0x20
+_LINE_SLACK = 16
 
 
 class ServerSentEvent(msgspec.Struct, frozen=True, gc=False):
@@ -139,7 +140,9 @@ class SSEDecoder:
         return []
 
     def _check_size(self, line_size: int) -> None:
-        if self._data_size + line_size > self._max:
+        # a partial line still holds its field name ("data: "): allow for it
+        slack = _LINE_SLACK if line_size else 0
+        if self._data_size + line_size > self._max + slack:
             size = self._data_size + line_size
             self.close()
             raise EventTooLargeError(
@@ -169,8 +172,8 @@ class SSEDecoder:
                 else:
                     value = line[colon + 1 :]
             if field == b"data":
+                self._data_size += len(value) + (1 if self._data else 0)
                 self._data.append(value)
-                self._data_size += len(value) + 1
                 if self._data_size > self._max:
                     self._check_size(0)
             elif field == b"event":

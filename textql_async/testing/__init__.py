@@ -1,0 +1,72 @@
+"""Test kit for textql-async: a local fake Ana server, scripted answers and SSE builders.
+
+```python
+from textql_async.testing import FakeTextQL, HTTPError
+
+async with FakeTextQL() as fake:
+    fake.inject(HTTPError(429, headers={"Retry-After": "0"}))
+    async with fake.client() as client:
+        result = await client.ana.ask("Where is the largest store?")
+```
+
+The pytest fixtures ``fake_textql`` and ``textql_client`` live in
+``textql_async.testing._plugin`` (auto-registered via the ``pytest11`` entry point); importing
+this package does not require pytest.
+"""
+
+from textql_async.testing._answers import block_id, default_answer, scaled_answer
+from textql_async.testing._faults import (
+    Delay,
+    DropAfter,
+    Fault,
+    HTTPError,
+    Stall,
+    Truncate,
+    error_body,
+)
+from textql_async.testing._frames import (
+    DOCS_EXAMPLE_STREAM,
+    ScriptEvent,
+    ana_event,
+    block_event,
+    docs_example_events,
+    render_script,
+    sse_comment,
+    sse_frame,
+)
+from textql_async.testing._rules import Matcher, RecordedRequest, Script, ScriptSource
+from textql_async.testing._serve import serve, serve_forever
+from textql_async.testing._server import FakeTextQL
+from textql_async.testing._store import ChatStore, StoredChat, iso_timestamp, parse_raw_events
+
+__all__ = [
+    "ChatStore",
+    "DOCS_EXAMPLE_STREAM",
+    "Delay",
+    "DropAfter",
+    "FakeTextQL",
+    "Fault",
+    "HTTPError",
+    "Matcher",
+    "RecordedRequest",
+    "Script",
+    "ScriptEvent",
+    "ScriptSource",
+    "Stall",
+    "StoredChat",
+    "Truncate",
+    "ana_event",
+    "block_event",
+    "block_id",
+    "default_answer",
+    "docs_example_events",
+    "error_body",
+    "iso_timestamp",
+    "parse_raw_events",
+    "render_script",
+    "scaled_answer",
+    "serve",
+    "serve_forever",
+    "sse_comment",
+    "sse_frame",
+]

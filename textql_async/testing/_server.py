@@ -1,0 +1,375 @@
+"""``FakeTextQL``: a local aiohttp server that speaks the Ana wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import hashlib
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from textql_async.testing._answers import block_id, default_answer
+from textql_async.testing._faults import (
+    Delay,
+    DropAfter,
+    Fault,
+    HTTPError,
+    Stall,
+    Truncate,
+)
+from textql_async.testing._frames import ScriptEvent
+from textql_async.testing._rules import (
+    AnswerRule,
+    FaultQueue,
+    Matcher,
+    RecordedRequest,
+    ScriptSource,
+    is_authorized,
+    json_error,
+    validate_ana_query,
+)
+from textql_async.testing._store import ChatStore, StoredChat, parse_raw_events
+from textql_async.testing._stream import StreamPlan, write_stream
+
+if TYPE_CHECKING:
+    from textql_async._client import AsyncTextQL
+
+__all__ = ["FakeTextQL"]
+
+_STREAM_FAULTS = (DropAfter, Stall, Truncate)
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("fake_textql_request_id")
+
+
+class FakeTextQL:
+    """A loopback fake of the TextQL Ana API for tests, examples and benchmarks.
+
+    ``async with FakeTextQL() as fake:`` binds ``127.0.0.1`` on a free port; ``fake.url`` is
+    the base URL and ``fake.client()`` builds an ``AsyncTextQL`` pointed at it.
+    """
+
+    def __init__(
+        self,
+        api_key: str = "test-key",
+        member_id: str = "test-member",
+        *,
+        event_delay: float = 0.0,
+        chunk_size: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        org_id: str = "organization-fake-00000000",
+    ) -> None:
+        """Configure the fake; nothing is bound until it is entered (or :meth:`start`)."""
+        self.api_key = api_key
+        self.member_id = member_id
+        self.event_delay = event_delay
+        self.chunk_size = chunk_size
+        self.host = host
+        self.port = port
+        self.requests: list[RecordedRequest] = []
+        """Every request received, in arrival order (including rejected ones)."""
+        self.store = ChatStore(org_id)
+        self._answers: list[AnswerRule] = []
+        self._faults = FaultQueue()
+        self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
+        self._stream_tasks: set[asyncio.Task[Any]] = set()
+        self._handler_tasks: set[asyncio.Task[Any]] = set()
+        self._total_connections = 0
+        self._chat_counter = 0
+        self._request_counter = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start serving (called by ``async with``)."""
+        if self._runner is not None:
+            raise RuntimeError("FakeTextQL is already running")
+        self._closing = asyncio.Event()
+        runner = web.AppRunner(
+            self._build_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        server = runner.server
+        assert server is not None
+        original = server.connection_made
+
+        def connection_made(handler: Any, transport: asyncio.Transport) -> None:
+            self._total_connections += 1
+            original(handler, transport)
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+
+    async def close(self) -> None:
+        """Cancel handlers still running (stalls, delays), close connections and unbind."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        self._closing.set()
+        tasks = [t for t in self._handler_tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        await runner.cleanup()
+
+    async def __aenter__(self) -> FakeTextQL:
+        """Start the server and return it."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Shut the server down."""
+        await self.close()
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (only while running)."""
+        if self._runner is None:
+            raise RuntimeError("FakeTextQL is not running; use `async with FakeTextQL()`")
+        return f"http://{self.host}:{self.port}"
+
+    def client(self, **kwargs: Any) -> AsyncTextQL:
+        """Return an ``AsyncTextQL`` with this fake's credentials and ``base_url``."""
+        from textql_async import AsyncTextQL
+
+        kwargs.setdefault("api_key", self.api_key)
+        kwargs.setdefault("member_id", self.member_id)
+        kwargs.setdefault("base_url", self.url)
+        return AsyncTextQL(**kwargs)
+
+    def auth_headers(self, scheme: str = "basic") -> dict[str, str]:
+        """Return an ``Authorization`` header the fake accepts (``"basic"`` or ``"bearer"``)."""
+        if scheme.lower() == "bearer":
+            return {"Authorization": f"Bearer {self.api_key}"}
+        token = base64.b64encode(f"{self.member_id}:{self.api_key}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def add_answer(
+        self,
+        match: Matcher,
+        events: ScriptSource,
+        *,
+        event_delay: float | None = None,
+        chunk_size: int | None = None,
+    ) -> None:
+        """Script the answer for questions matching ``match`` (later additions win)."""
+        self._answers.append(AnswerRule(match, events, event_delay, chunk_size))
+
+    def inject(self, fault: Fault, times: int | None = 1, *, path: str | None = None) -> None:
+        """Apply ``fault`` to the next ``times`` matching requests (``None``: until cleared).
+
+        ``HTTPError`` and ``Delay`` apply to any route; stream faults to ``/api/ana`` only.
+        ``path`` restricts the fault to requests for exactly that path.
+        """
+        self._faults.add(fault, times, path)
+
+    def clear_faults(self) -> None:
+        """Forget every pending injected fault."""
+        self._faults.clear()
+
+    @property
+    def chats(self) -> list[StoredChat]:
+        """The chats served so far, newest first."""
+        return self.store.all()
+
+    @property
+    def open_connections(self) -> int:
+        """Currently open TCP connections."""
+        server = self._runner.server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
+    @property
+    def total_connections(self) -> int:
+        """TCP connections accepted since start."""
+        return self._total_connections
+
+    @property
+    def active_streams(self) -> int:
+        """``/api/ana`` stream handlers running right now."""
+        return len(self._stream_tasks)
+
+    async def wait_for_streams_closed(self, timeout: float = 5.0) -> None:
+        """Wait until no stream handler is running; ``TimeoutError`` after ``timeout``."""
+        await self._wait_until(lambda: self.active_streams == 0, timeout, "streams to close")
+
+    async def wait_for_disconnects(self, timeout: float = 5.0) -> None:
+        """Wait until no stream runs and no TCP connection is open; ``TimeoutError`` if not."""
+        await self._wait_until(
+            lambda: self.active_streams == 0 and self.open_connections == 0,
+            timeout,
+            "disconnects",
+        )
+
+    async def wait_for_requests(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until at least ``count`` requests were received; ``TimeoutError`` if not."""
+        await self._wait_until(lambda: len(self.requests) >= count, timeout, "requests")
+
+    async def _wait_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"timed out after {timeout}s waiting for {what}: "
+                    f"streams={self.active_streams} connections={self.open_connections} "
+                    f"requests={len(self.requests)}"
+                )
+            await asyncio.sleep(0.005)
+
+    # -- application -----------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/api/ana", self._handle_ana)
+        app.router.add_get("/api/ana/chat/summary", self._handle_summary)
+        app.router.add_get("/api/ana/{chat_id}", self._handle_chat)
+        app.on_response_prepare.append(self._add_request_id)
+        return app
+
+    async def _add_request_id(self, request: web.Request, response: web.StreamResponse) -> None:
+        request_id = _REQUEST_ID.get(None)
+        if request_id is not None:
+            response.headers.setdefault("X-Request-Id", request_id)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handler_tasks.add(task)
+        try:
+            return await self._dispatch(request, handler)
+        finally:
+            self._handler_tasks.discard(task)
+
+    async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self._request_counter += 1
+        _REQUEST_ID.set(f"req_fake_{self._request_counter:06d}")
+        self.requests.append(
+            RecordedRequest(
+                request.method,
+                request.path,
+                dict(request.query),
+                CIMultiDictProxy(CIMultiDict(request.headers)),
+            )
+        )
+        delay = self._faults.take(request.path, (Delay,))
+        if isinstance(delay, Delay):
+            await asyncio.sleep(delay.seconds)
+        error = self._faults.take(request.path, (HTTPError,))
+        if isinstance(error, HTTPError):
+            return web.Response(
+                status=error.status,
+                body=error.render_body(),
+                headers={**error.headers, "Content-Type": error.content_type},
+            )
+        header = request.headers.get("Authorization", "")
+        if not is_authorized(header, member_id=self.member_id, api_key=self.api_key):
+            return json_error(401, "unauthenticated", "missing or invalid API credentials")
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return json_error(404, "not_found", f"no route for {request.path}")
+        except web.HTTPMethodNotAllowed:
+            return json_error(405, "method_not_allowed", f"{request.method} not allowed")
+
+    async def _handle_summary(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.store.summaries_json())
+
+    async def _handle_chat(self, request: web.Request) -> web.StreamResponse:
+        chat = self.store.get(request.match_info["chat_id"])
+        if chat is None:
+            return json_error(404, "not_found", "chat not found")
+        return web.json_response(chat.messages_json())
+
+    def _plan(self, question: str, chat: StoredChat, fault: Fault | None) -> StreamPlan:
+        for answer in reversed(self._answers):
+            if answer.matches(question):
+                delay = answer.event_delay
+                chunk = answer.chunk_size
+                return StreamPlan(
+                    answer.script(question),
+                    self.event_delay if delay is None else delay,
+                    self.chunk_size if chunk is None else chunk,
+                    fault,
+                )
+        events = default_answer(
+            question,
+            chat_id=chat.chat_id,
+            user_msg_id=chat.user_msg_id,
+            assistant_msg_id=chat.assistant_msg_id,
+        )
+        return StreamPlan(events, self.event_delay, self.chunk_size, fault)
+
+    def _new_chat(self, question: str) -> StoredChat:
+        self._chat_counter += 1
+        digest = hashlib.sha256(f"chat\x00{question}\x00{self._chat_counter}".encode()).hexdigest()
+        user_msg_id, assistant_msg_id = self.store.new_message_ids()
+        chat_id = f"fake-chat-{digest[:18]}"
+        return StoredChat(
+            chat_id=chat_id,
+            question=question,
+            member_id=self.member_id,
+            user_msg_id=user_msg_id,
+            assistant_msg_id=assistant_msg_id,
+            question_block_id=block_id(chat_id, -1),
+        )
+
+    async def _handle_ana(self, request: web.Request) -> web.StreamResponse:
+        invalid = validate_ana_query(request.query)
+        if invalid is not None:
+            return invalid
+        question = request.query["query"]
+        chat = self._new_chat(question)
+        self.store.save(chat)
+        plan = self._plan(question, chat, self._faults.take(request.path, _STREAM_FAULTS))
+        task = asyncio.current_task()
+        assert task is not None
+        self._stream_tasks.add(task)
+        pending = bytearray()
+
+        def on_event(item: ScriptEvent) -> None:
+            if isinstance(item, bytes):
+                pending.extend(item)
+                cut = pending.rfind(b"\n\n")
+                if cut < 0:
+                    return
+                events = parse_raw_events(bytes(pending[: cut + 2]))
+                del pending[: cut + 2]
+            else:
+                events = [item]
+            for name, payload in events:
+                chat.apply(name, payload)
+            self.store.save(chat)
+
+        resp = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
+        try:
+            await resp.prepare(request)
+            await write_stream(request, resp, plan, closing=self._closing, on_event=on_event)
+        except ConnectionError:
+            pass  # the client went away mid-stream
+        finally:
+            self._stream_tasks.discard(task)
+        return resp
