@@ -6,7 +6,7 @@ from types import TracebackType
 
 import aiohttp
 
-from textql_async._config import Timeout, resolve_settings
+from textql_async._config import RetryPolicy, Timeout, resolve_settings
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
 
@@ -22,7 +22,9 @@ class AsyncTextQL:
     (``member_id:api_key``) when a member id is known, else a Bearer token.
 
     Pass ``session=`` to share your own :class:`aiohttp.ClientSession`; the
-    client then never closes it.
+    client then never closes it. ``max_retries`` retries connection errors and
+    408/409/429/5xx with exponential backoff and full jitter (``retry_policy``
+    sets the base and cap; its ``max_retries`` wins when given).
     """
 
     ana: AnaResource
@@ -36,9 +38,12 @@ class AsyncTextQL:
         session: aiohttp.ClientSession | None = None,
         timeout: Timeout | float | None = None,
         max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
         max_connections: int = 256,
     ) -> None:
-        self._settings = resolve_settings(api_key, member_id, base_url, timeout, max_retries)
+        self._settings = resolve_settings(
+            api_key, member_id, base_url, timeout, max_retries, retry_policy=retry_policy
+        )
         self._transport = Transport(
             self._settings, session=session, max_connections=max_connections
         )

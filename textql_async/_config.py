@@ -82,6 +82,8 @@ def resolve_settings(
     timeout: Timeout | float | None,
     max_retries: int,
     env: Mapping[str, str] | None = None,
+    *,
+    retry_policy: RetryPolicy | None = None,
 ) -> Settings:
     """Merge arguments with ``TEXTQL_*`` environment variables; arguments win."""
     environ = os.environ if env is None else env
@@ -99,7 +101,7 @@ def resolve_settings(
         member_id=member,
         base_url=url,
         timeout=as_timeout(timeout),
-        retry=RetryPolicy(max_retries=max_retries),
+        retry=retry_policy if retry_policy is not None else RetryPolicy(max_retries=max_retries),
     )
 
 

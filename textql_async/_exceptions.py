@@ -149,10 +149,13 @@ class APITimeoutError(APIConnectionError):
     """A timeout expired. For streams, ``snapshot`` holds every block received so far."""
 
     snapshot: Snapshot | None
+    #: true for a stream's idle timeout: the answer may still complete server-side
+    recoverable: bool
 
     def __init__(self, message: str, *, snapshot: Snapshot | None = None) -> None:
         super().__init__(message)
         self.snapshot = snapshot
+        self.recoverable = False
 
 
 class StreamError(TextQLError):
@@ -164,13 +167,22 @@ class StreamError(TextQLError):
 
     snapshot: Snapshot | None
     raw: str | None
+    #: whether the answer may still be complete server-side (the connection broke or the body
+    #: ended early), so it can be recovered from the chat history; malformed events are not
+    recoverable: bool
 
     def __init__(
-        self, message: str, *, snapshot: Snapshot | None = None, raw: str | None = None
+        self,
+        message: str,
+        *,
+        snapshot: Snapshot | None = None,
+        raw: str | None = None,
+        recoverable: bool = False,
     ) -> None:
         super().__init__(message)
         self.snapshot = snapshot
         self.raw = raw
+        self.recoverable = recoverable
 
 
 class EventTooLargeError(StreamError):

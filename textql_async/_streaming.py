@@ -13,6 +13,7 @@ import asyncio
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
+from typing import Protocol
 
 import aiohttp
 import anyio
@@ -31,6 +32,14 @@ _DRAIN_SECONDS = 1.0
 _EVENT_STREAM = "text/event-stream"
 
 Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
+
+
+class StreamRegistry(Protocol):
+    """Where open streams are tracked, so closing the client can end them."""
+
+    def track(self, stream: AnaStream) -> None: ...
+
+    def untrack(self, stream: AnaStream) -> None: ...
 
 
 def result_from_snapshot(snapshot: Snapshot, *, recovered: bool = False) -> AnaResult:
@@ -63,19 +72,20 @@ class AnaStream:
         timeout: Timeout,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         coalesce: bool = False,
-        on_close: Callable[[aiohttp.ClientResponse], None] | None = None,
+        registry: StreamRegistry | None = None,
     ) -> None:
         self._opener = opener
         self._timeout = timeout
         self._fold = AnaFold()
         self._decoder = AnaDecoder(self._fold, max_event_size)
         self._coalesce = coalesce
-        self._on_close = on_close
+        self._registry = registry
         self._response: aiohttp.ClientResponse | None = None
         self._opening = False
         self._entered = False
         self._finished = False  # no more updates will come (done, failed or closed)
         self._closed = False
+        self._closed_by_client = False
         self._error: BaseException | None = None
         self._start = 0.0
         self._idle_deadline = math.inf
@@ -112,6 +122,18 @@ class AnaStream:
         self._finished = True
         self._close_response(release=False)
 
+    def close_by_client(self) -> None:
+        """End the stream because its client closed: later reads raise a clear StreamError."""
+        if not self._finished:
+            self._closed_by_client = True
+        self.close()
+
+    def remaining_time(self) -> float | None:
+        """Seconds left of the total timeout (``None`` without one)."""
+        if self._total_deadline == math.inf:
+            return None
+        return max(0.0, self._total_deadline - anyio.current_time())
+
     @property
     def response_headers(self) -> dict[str, str]:
         """Headers of the HTTP response (empty before the stream opened)."""
@@ -136,6 +158,8 @@ class AnaStream:
                 response.close()
                 raise StreamError("the stream was closed while it was opening")
             self._response = response
+            if self._registry is not None:
+                self._registry.track(self)
             self._reset_idle()
         finally:
             self._opening = False
@@ -148,8 +172,8 @@ class AnaStream:
             response.release()
         else:
             response.close()
-        if self._on_close is not None:
-            self._on_close(response)
+        if self._registry is not None:
+            self._registry.untrack(self)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -185,17 +209,24 @@ class AnaStream:
                 return await response.content.readany()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             if self._closed:
-                raise StreamError("the stream was closed", snapshot=self.snapshot) from exc
+                raise self._closed_error() from exc
             raise StreamError(
                 f"the connection broke mid-stream ({type(exc).__name__}: {exc})",
                 snapshot=self.snapshot,
+                recoverable=True,
             ) from exc
         # reached only when the cancel scope's deadline fired and swallowed its cancellation
         if self._idle_deadline <= self._total_deadline:
-            message = f"no Ana event for {self._timeout.idle} s (the idle timeout)"
-        else:
-            message = f"the Ana stream exceeded the total timeout of {self._timeout.total} s"
-        raise APITimeoutError(message, snapshot=self.snapshot)
+            error = APITimeoutError(
+                f"no Ana event for {self._timeout.idle} s (the idle timeout)",
+                snapshot=self.snapshot,
+            )
+            error.recoverable = True
+            raise error
+        raise APITimeoutError(
+            f"the Ana stream exceeded the total timeout of {self._timeout.total} s",
+            snapshot=self.snapshot,
+        )
 
     async def _next_updates(self, coalesce: bool) -> list[BlockUpdate] | None:
         """Read until at least one block update (or the end); ``None`` once finished.
@@ -207,9 +238,7 @@ class AnaStream:
             if self._error is not None:
                 raise self._error
             if not self._fold.done:
-                raise StreamError(
-                    "the stream was closed before Ana finished", snapshot=self.snapshot
-                )
+                raise self._closed_error()
             return None
         await self._ensure_open()
         fold = self._fold
@@ -250,11 +279,20 @@ class AnaStream:
         if self._fold.done:
             self._close_response(release=True)
             return
+        if self._closed:
+            raise self._closed_error()
         if self._fold.block_count == 0 and self._fold.chat_id is None:
             message = "the server ended the stream without sending any Ana event"
         else:
             message = "the Ana stream ended before its done message"
-        raise StreamError(message, snapshot=self.snapshot)
+        raise StreamError(message, snapshot=self.snapshot, recoverable=True)
+
+    def _closed_error(self) -> StreamError:
+        if self._closed_by_client:
+            text = "the client was closed while this Ana stream was open"
+        else:
+            text = "the stream was closed before Ana finished"
+        return StreamError(text, snapshot=self.snapshot)
 
     async def _finish_done(self) -> None:
         """After ``done``: read what is left (bounded) so the connection can be reused."""

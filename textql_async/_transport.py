@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiohttp
 import anyio
@@ -48,6 +48,10 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 
 
+class _Closable(Protocol):
+    def close_by_client(self) -> None: ...
+
+
 class Response(msgspec.Struct, frozen=True):
     """A fully read, successful response."""
 
@@ -71,7 +75,7 @@ class Transport:
         self._owns_session = session is None
         self._max_connections = max_connections
         self._closed = False
-        self._open_responses: set[aiohttp.ClientResponse] = set()
+        self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -97,20 +101,20 @@ class Transport:
     async def aclose(self) -> None:
         """End open streams and close the session we created (never a session the user passed)."""
         self._closed = True
-        for response in list(self._open_responses):
-            response.close()
-        self._open_responses.clear()
+        for stream in list(self._open_streams):
+            stream.close_by_client()
+        self._open_streams.clear()
         if self._owns_session and self._session is not None:
             await self._session.close()
         self._session = None
 
-    def track(self, response: aiohttp.ClientResponse) -> None:
-        """Remember an open stream response so closing the client ends it."""
-        self._open_responses.add(response)
+    def track(self, stream: _Closable) -> None:
+        """Remember an open stream so closing the client ends it."""
+        self._open_streams.add(stream)
 
-    def untrack(self, response: aiohttp.ClientResponse) -> None:
-        """Forget a stream response that was released or closed."""
-        self._open_responses.discard(response)
+    def untrack(self, stream: _Closable) -> None:
+        """Forget a stream that finished or was closed."""
+        self._open_streams.discard(stream)
 
     # -- headers -----------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from urllib.parse import quote
 import aiohttp
 
 from textql_async._config import Timeout, as_timeout
+from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._recovery import recover_answer
 from textql_async._streaming import AnaStream
 from textql_async._transport import Transport
 from textql_async.models.ana import (
@@ -72,7 +74,6 @@ class AnaResource:
                 stream=True,
             )
             await transport.expect_content_type(response, "text/event-stream")
-            transport.track(response)
             return response
 
         return AnaStream(
@@ -80,7 +81,7 @@ class AnaResource:
             timeout=t,
             max_event_size=max_event_size,
             coalesce=coalesce,
-            on_close=transport.untrack,
+            registry=transport,
         )
 
     async def ask(
@@ -93,9 +94,19 @@ class AnaResource:
         clifford: bool = False,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        recover: bool = True,
+        recover_timeout: float = 120.0,
     ) -> AnaResult:
-        """Ask Ana ``query`` and return the finished answer."""
-        async with self.stream(
+        """Ask Ana ``query`` and return the finished answer.
+
+        With ``recover`` (the default), an answer whose stream broke after its
+        chat id arrived (connection reset, truncated body, idle timeout) is
+        fetched from the chat history instead, polling for up to
+        ``recover_timeout`` seconds; the result then has ``recovered=True``.
+        Otherwise the :class:`~textql_async.StreamError` (or
+        :class:`~textql_async.APITimeoutError`) carries every block received.
+        """
+        stream = self.stream(
             query,
             dataset=dataset,
             use_ontology=use_ontology,
@@ -103,8 +114,25 @@ class AnaResource:
             clifford=clifford,
             timeout=timeout,
             max_retries=max_retries,
-        ) as stream:
-            return await stream.final()
+        )
+        try:
+            async with stream:
+                return await stream.final()
+        except (StreamError, APITimeoutError) as exc:
+            snapshot = exc.snapshot
+            if not (recover and exc.recoverable and snapshot is not None and snapshot.chat_id):
+                raise
+            if self._transport.closed:
+                raise
+            total = stream.remaining_time()
+            budget = recover_timeout if total is None else min(recover_timeout, total)
+            result = await recover_answer(self._fetch_for_recovery, snapshot, timeout=budget)
+            if result is None:
+                raise
+            return result
+
+    async def _fetch_for_recovery(self, chat_id: str) -> list[ChatMessage]:
+        return await self.chat_messages(chat_id, max_retries=0)
 
     async def chat_summaries(
         self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
