@@ -24,7 +24,7 @@ mapped to this tree at the transport boundary and kept as ``__cause__``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textql_async.sansio.fold import Snapshot
@@ -189,10 +189,13 @@ class EventTooLargeError(StreamError):
     """One server-sent event grew past the decoder's ``max_event_size``."""
 
     limit: int
+    #: events the decoder completed in the same chunk before the oversized one (not lost)
+    events: list[Any]
 
     def __init__(self, message: str, *, limit: int, snapshot: Snapshot | None = None) -> None:
         super().__init__(message, snapshot=snapshot)
         self.limit = limit
+        self.events = []
 
 
 STATUS_ERRORS: dict[int, type[APIError]] = {

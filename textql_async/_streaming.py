@@ -150,10 +150,16 @@ class AnaStream:
             self._start = now
             if self._timeout.total is not None:
                 self._total_deadline = now + self._timeout.total
-            with anyio.CancelScope(deadline=self._total_deadline) as scope:
+            idle = self._timeout.idle
+            idle_deadline = now + idle if idle is not None else math.inf
+            with anyio.CancelScope(deadline=min(self._total_deadline, idle_deadline)) as scope:
                 response = await self._opener()
             if scope.cancelled_caught:
-                raise APITimeoutError("the Ana stream did not open within the total timeout")
+                which = "idle" if idle_deadline <= self._total_deadline else "total"
+                raise APITimeoutError(
+                    f"the Ana stream sent no response within the {which} timeout",
+                    snapshot=self.snapshot,
+                )
             if self._closed:
                 response.close()
                 raise StreamError("the stream was closed while it was opening")
@@ -263,6 +269,8 @@ class AnaStream:
             raise
 
     def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, (StreamError, APITimeoutError)) and exc.snapshot is None:
+            exc.snapshot = self.snapshot  # e.g. EventTooLargeError from the sans-IO decoder
         self._finished = True
         if self._error is None:
             if isinstance(exc, TextQLError):

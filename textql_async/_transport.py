@@ -77,6 +77,9 @@ class Transport:
         self._closed = False
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
+        # credentials as they appear on the wire (the key, the Basic token), longest first
+        secrets = {settings.api_key, *self.auth_headers("ana")["Authorization"].split(" ")[1:]}
+        self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -131,9 +134,10 @@ class Transport:
         return {"Authorization": f"Bearer {key}"}
 
     def redact(self, text: str) -> str:
-        """Remove the API key from text that might echo it."""
-        key = self.settings.api_key
-        return text.replace(key, "***") if key and len(key) >= 4 else text
+        """Remove every credential (the key, the Basic token) from text that might echo it."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _warn_plain_http(self) -> None:
         if self._warned_plain_http:
@@ -164,8 +168,8 @@ class Transport:
     ) -> Response:
         """Send a request, retrying what is safe to retry, and read the whole successful body."""
         t = timeout or self.settings.timeout
-        with anyio.fail_after(t.total) if t.total else _nullcontext():
-            try:
+        try:
+            with anyio.fail_after(t.total) if t.total else _nullcontext():
                 response = await self.open(
                     method,
                     path,
@@ -185,8 +189,8 @@ class Transport:
                     raise _connection_error(exc, "reading the response failed") from exc
                 finally:
                     response.release()
-            except TimeoutError as exc:
-                raise APITimeoutError(f"{method} {path} exceeded the total timeout") from exc
+        except TimeoutError as exc:
+            raise APITimeoutError(f"{method} {path} exceeded the total timeout of {t.total} s") from exc
         return Response(response.status, dict(response.headers), body)
 
     async def open(

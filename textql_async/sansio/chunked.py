@@ -163,7 +163,14 @@ class AnaDecoder:
         self.slow_chunks += 1
         fold = self._fold
         updates: list[BlockUpdate] = []
-        for event in self._sse.feed(data):
+        try:
+            events = self._sse.feed(data)
+        except EventTooLargeError as exc:
+            for event in exc.events:  # keep what came before the oversized event
+                fold.feed(event.event, event.data)
+            exc.snapshot = fold.snapshot
+            raise
+        for event in events:
             update = fold.feed(event.event, event.data)
             if update is not None:
                 updates.append(update)

@@ -175,7 +175,11 @@ class SSEDecoder:
                 self._data_size += len(value) + (1 if self._data else 0)
                 self._data.append(value)
                 if self._data_size > self._max:
-                    self._check_size(0)
+                    try:
+                        self._check_size(0)
+                    except EventTooLargeError as exc:
+                        exc.events = events  # the events before it in this chunk are not lost
+                        raise
             elif field == b"event":
                 self._event = value
             elif field == b"id":
