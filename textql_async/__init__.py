@@ -28,6 +28,7 @@ from textql_async._exceptions import (
     StreamError,
     TextQLError,
     UnprocessableEntityError,
+    ValidationError,
 )
 from textql_async._streaming import AnaStream
 from textql_async._version import __version__
@@ -97,5 +98,6 @@ __all__ = [
     "UnknownBlock",
     "UnknownResult",
     "UnprocessableEntityError",
+    "ValidationError",
     "__version__",
 ]

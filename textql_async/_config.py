@@ -15,6 +15,9 @@ DEFAULT_BASE_URL = "https://app.textql.com"
 ENV_API_KEY = "TEXTQL_API_KEY"
 ENV_MEMBER_ID = "TEXTQL_MEMBER_ID"
 ENV_BASE_URL = "TEXTQL_BASE_URL"
+ENV_PARTNER_API_KEY = "TEXTQL_PARTNER_API_KEY"
+ENV_PARTNER_BASE_URL = "TEXTQL_PARTNER_BASE_URL"
+DEFAULT_PARTNER_BASE_URL = "https://api.breadcrumb.ai/v1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +70,14 @@ class Settings:
     base_url: str
     timeout: Timeout
     retry: RetryPolicy
+    partner_api_key: str = dataclasses.field(default="", repr=False)
+    partner_base_url: str = DEFAULT_PARTNER_BASE_URL
 
     def __repr__(self) -> str:
         return (
             f"Settings(base_url={self.base_url!r}, member_id={self.member_id!r}, "
-            f"api_key='***', timeout={self.timeout!r}, retry={self.retry!r})"
+            f"api_key='***', partner_base_url={self.partner_base_url!r}, "
+            f"timeout={self.timeout!r}, retry={self.retry!r})"
         )
 
 
@@ -84,6 +90,8 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
     *,
     retry_policy: RetryPolicy | None = None,
+    partner_api_key: str | None = None,
+    partner_base_url: str | None = None,
 ) -> Settings:
     """Merge arguments with ``TEXTQL_*`` environment variables; arguments win."""
     environ = os.environ if env is None else env
@@ -93,16 +101,28 @@ def resolve_settings(
             f"no API key: pass api_key=... or set {ENV_API_KEY} (and {ENV_MEMBER_ID} for /api/ana)"
         )
     member = member_id if member_id is not None else environ.get(ENV_MEMBER_ID) or None
-    url = (base_url or environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}")
+    url = _url("base_url", base_url or environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL)
+    partner_url = _url(
+        "partner_base_url",
+        partner_base_url or environ.get(ENV_PARTNER_BASE_URL) or DEFAULT_PARTNER_BASE_URL,
+    )
+    partner_key = partner_api_key or environ.get(ENV_PARTNER_API_KEY) or key
     return Settings(
         api_key=key,
         member_id=member,
         base_url=url,
         timeout=as_timeout(timeout),
         retry=retry_policy if retry_policy is not None else RetryPolicy(max_retries=max_retries),
+        partner_api_key=partner_key,
+        partner_base_url=partner_url,
     )
+
+
+def _url(name: str, value: str) -> str:
+    url = value.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must start with http:// or https://, got {url!r}")
+    return url
 
 
 def as_timeout(value: Timeout | float | None) -> Timeout:

@@ -9,7 +9,7 @@ TextQLError                      base of everything raised on purpose
 │   ├── PermissionDeniedError    403
 │   ├── NotFoundError            404
 │   ├── ConflictError            409
-│   ├── UnprocessableEntityError 422
+│   ├── ValidationError          422 (.errors, .fields); alias UnprocessableEntityError
 │   ├── RateLimitError           429 (.retry_after)
 │   └── ServerError              5xx
 ├── APIConnectionError           the request never got an HTTP answer
@@ -45,6 +45,7 @@ __all__ = [
     "StreamError",
     "TextQLError",
     "UnprocessableEntityError",
+    "ValidationError",
 ]
 
 
@@ -114,8 +115,34 @@ class ConflictError(APIError):
     """409: the request conflicts with the resource's current state."""
 
 
-class UnprocessableEntityError(APIError):
-    """422: the body was well-formed but failed validation."""
+class ValidationError(APIError):
+    """422: the body was well-formed but failed validation.
+
+    ``errors`` lists the server's complaints (FastAPI style ``{loc, msg, type}``);
+    ``fields`` names the offending fields (``loc`` joined with dots, ``body`` dropped).
+    """
+
+    errors: list[dict[str, Any]]
+    fields: list[str]
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 422,
+        body: object = None,
+        request_id: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body, request_id=request_id, code=code)
+        detail = body.get("detail") if isinstance(body, dict) else None
+        self.errors = [d for d in detail if isinstance(d, dict)] if isinstance(detail, list) else []
+        self.fields = [
+            ".".join(str(p) for p in e.get("loc", []) if p != "body") for e in self.errors
+        ]
+
+
+UnprocessableEntityError = ValidationError
 
 
 class RateLimitError(APIError):
@@ -204,9 +231,31 @@ STATUS_ERRORS: dict[int, type[APIError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
-    422: UnprocessableEntityError,
+    422: ValidationError,
     429: RateLimitError,
 }
+
+
+#: Connect-RPC error codes (v1 endpoints) and the error each one means.
+CONNECT_CODE_ERRORS: dict[str, type[APIError]] = {
+    "invalid_argument": BadRequestError,
+    "failed_precondition": BadRequestError,
+    "out_of_range": BadRequestError,
+    "unauthenticated": AuthenticationError,
+    "permission_denied": PermissionDeniedError,
+    "not_found": NotFoundError,
+    "already_exists": ConflictError,
+    "aborted": ConflictError,
+    "resource_exhausted": RateLimitError,
+    "unavailable": ServerError,
+    "internal": ServerError,
+    "unknown": ServerError,
+    "data_loss": ServerError,
+    "unimplemented": ServerError,
+    "deadline_exceeded": ServerError,
+}
+#: Connect codes that are safe to retry whatever the HTTP status says.
+CONNECT_RETRY_CODES = frozenset({"unavailable", "resource_exhausted"})
 
 
 def error_class_for_status(status: int) -> type[APIError]:

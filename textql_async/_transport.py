@@ -22,6 +22,8 @@ import msgspec
 
 from textql_async._config import Settings, Timeout
 from textql_async._exceptions import (
+    CONNECT_CODE_ERRORS,
+    CONNECT_RETRY_CODES,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -78,7 +80,11 @@ class Transport:
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
         # credentials as they appear on the wire (the key, the Basic token), longest first
-        secrets = {settings.api_key, *self.auth_headers("ana")["Authorization"].split(" ")[1:]}
+        secrets = {
+            settings.api_key,
+            settings.partner_api_key,
+            *self.auth_headers("ana")["Authorization"].split(" ")[1:],
+        }
         self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -127,7 +133,7 @@ class Transport:
         if auth == "none":
             return {}
         if auth == "partner":
-            return {"X-API-Key": key}
+            return {"X-API-Key": self.settings.partner_api_key or key}
         if auth == "ana" and self.settings.member_id:
             token = base64.b64encode(f"{self.settings.member_id}:{key}".encode()).decode("ascii")
             return {"Authorization": f"Basic {token}"}
@@ -165,6 +171,7 @@ class Transport:
         timeout: Timeout | None = None,
         max_retries: int | None = None,
         idempotent: bool | None = None,
+        connect: bool = False,
     ) -> Response:
         """Send a request, retrying what is safe to retry, and read the whole successful body."""
         t = timeout or self.settings.timeout
@@ -182,6 +189,7 @@ class Transport:
                     max_retries=max_retries,
                     idempotent=idempotent,
                     stream=False,
+                    connect=connect,
                 )
                 try:
                     body = await response.read()
@@ -207,6 +215,7 @@ class Transport:
         max_retries: int | None = None,
         idempotent: bool | None = None,
         stream: bool = False,
+        connect: bool = False,
     ) -> aiohttp.ClientResponse:
         """Send a request and return the open response once its status is a success.
 
@@ -220,8 +229,14 @@ class Transport:
         retries = policy.max_retries if max_retries is None else max_retries
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
-        url = self.settings.base_url + path
+        base = self.settings.partner_base_url if auth == "partner" else self.settings.base_url
+        url = base + path
         all_headers = self.auth_headers(auth)
+        if connect:
+            all_headers["Connect-Protocol-Version"] = "1"
+            budget = t.total or t.read
+            if budget is not None:
+                all_headers["Connect-Timeout-Ms"] = str(int(budget * 1000))
         if headers:
             all_headers.update(headers)
         body: bytes | None = None
@@ -263,6 +278,8 @@ class Transport:
                 return response
             error = await self._error_from(response)
             retry = _should_retry(response.status, response.headers.get("x-should-retry"))
+            if connect and error.code in CONNECT_RETRY_CODES:
+                retry = True
             if retry and attempt < retries and idempotent and data is None:
                 wished = _retry_after(response.headers)
                 delay = policy.backoff(attempt) if wished is None else wished
@@ -329,6 +346,8 @@ class Transport:
             text += f": {self.redact(message)}"
         request_id = headers.get("x-request-id") or headers.get("request-id")
         cls = error_class_for_status(status)
+        if isinstance(body, dict) and isinstance(body.get("code"), str) and "error" not in body:
+            cls = CONNECT_CODE_ERRORS.get(body["code"], cls)  # a Connect-RPC error body
         if cls is RateLimitError:
             return RateLimitError(
                 text, status=status, body=body, request_id=request_id, code=code,

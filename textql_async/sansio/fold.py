@@ -24,6 +24,7 @@ from textql_async.models.ana import (
     TextBlock,
     decode_block,
 )
+from textql_async.sansio.slots import OrderedSlots
 
 __all__ = ["AnaFold", "BlockUpdate", "Snapshot"]
 
@@ -77,10 +78,9 @@ class AnaFold:
 
     __slots__ = (
         "_assistant_msg_id",
-        "_blocks",
         "_chat_id",
         "_done",
-        "_index",
+        "_slots",
         "_snapshot",
         "_user_msg_id",
         "events",
@@ -88,8 +88,7 @@ class AnaFold:
     )
 
     def __init__(self) -> None:
-        self._blocks: list[Block] = []
-        self._index: dict[str, int] = {}
+        self._slots: OrderedSlots[Block] = OrderedSlots()
         self._chat_id: str | None = None
         self._user_msg_id: int | None = None
         self._assistant_msg_id: int | None = None
@@ -108,7 +107,7 @@ class AnaFold:
         snap = self._snapshot
         if snap is None:
             snap = self._snapshot = Snapshot(
-                tuple(self._blocks),
+                tuple(self._slots.items),
                 self._chat_id,
                 self._user_msg_id,
                 self._assistant_msg_id,
@@ -129,11 +128,11 @@ class AnaFold:
     @property
     def block_count(self) -> int:
         """How many slots the answer has so far."""
-        return len(self._blocks)
+        return len(self._slots)
 
     def block_at(self, index: int) -> Block:
         """The newest version of the block in slot ``index``."""
-        return self._blocks[index]
+        return self._slots.items[index]
 
     # -- input -------------------------------------------------------------------------------
 
@@ -171,19 +170,9 @@ class AnaFold:
         """Place an already-decoded block: replace its id's slot, or append a new slot."""
         self._snapshot = None
         self.events += 1
-        block_id = block.id
-        if block_id is not None:
-            index = self._index.get(block_id)
-            if index is not None:
-                self._blocks[index] = block
-                self.last_index = index
-                return BlockUpdate(index, block, False)
-            index = self._index[block_id] = len(self._blocks)
-        else:
-            index = len(self._blocks)
-        self._blocks.append(block)
+        index, is_new = self._slots.put(block.id, block)
         self.last_index = index
-        return BlockUpdate(index, block, True)
+        return BlockUpdate(index, block, is_new)
 
     def mark_done(self) -> None:
         """Record the end of the answer (used when an answer is recovered without a stream)."""

@@ -17,6 +17,7 @@ this package does not require pytest.
 from textql_async.testing._answers import block_id, default_answer, scaled_answer
 from textql_async.testing._faults import (
     Delay,
+    Disconnect,
     DropAfter,
     Fault,
     HTTPError,
@@ -37,12 +38,19 @@ from textql_async.testing._frames import (
 from textql_async.testing._rules import Matcher, RecordedRequest, Script, ScriptSource
 from textql_async.testing._serve import serve, serve_forever
 from textql_async.testing._server import FakeTextQL
-from textql_async.testing._store import ChatStore, StoredChat, iso_timestamp, parse_raw_events
+from textql_async.testing._store import (
+    ChatStore,
+    StoredChat,
+    final_blocks,
+    iso_timestamp,
+    parse_raw_events,
+)
 
 __all__ = [
     "ChatStore",
     "DOCS_EXAMPLE_STREAM",
     "Delay",
+    "Disconnect",
     "DropAfter",
     "FakeTextQL",
     "Fault",
@@ -61,6 +69,7 @@ __all__ = [
     "default_answer",
     "docs_example_events",
     "error_body",
+    "final_blocks",
     "iso_timestamp",
     "parse_raw_events",
     "render_script",

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Union
 
-__all__ = ["Delay", "DropAfter", "Fault", "HTTPError", "Stall", "Truncate", "error_body"]
+__all__ = [
+    "Delay",
+    "Disconnect",
+    "DropAfter",
+    "Fault",
+    "HTTPError",
+    "Stall",
+    "Truncate",
+    "error_body",
+]
 
 
 def error_body(code: str, message: str) -> bytes:
@@ -50,6 +59,8 @@ class DropAfter:
 
     When both are set, whichever limit is reached first wins. With neither set, the
     connection is dropped right after the response headers. Applies to ``/api/ana`` only.
+    Like the real service, Ana keeps working when the stream is cut: the chat history
+    ends up with the complete answer (see ``FakeTextQL(answer_completes_after=...)``).
     """
 
     events: int | None = None
@@ -60,7 +71,9 @@ class DropAfter:
 class Stall:
     """Stop sending after ``after_events`` events and hang until the client goes away.
 
-    The server closing also ends the stall. With ``keepalive_interval`` set, ``: keep-alive`` comments are sent at that interval.
+    The server closing also ends the stall. With ``keepalive_interval`` set,
+    ``: keep-alive`` comments are sent at that interval. The chat history still ends up
+    with the complete answer, as with :class:`DropAfter`.
     """
 
     after_events: int
@@ -69,7 +82,10 @@ class Stall:
 
 @dataclass(frozen=True)
 class Truncate:
-    """End the body cleanly after ``after_events`` events, without the ``done`` event."""
+    """End the body cleanly after ``after_events`` events, without the ``done`` event.
+
+    The chat history still ends up with the complete answer, as with :class:`DropAfter`.
+    """
 
     after_events: int
 
@@ -81,5 +97,17 @@ class Delay:
     seconds: float
 
 
-Fault = Union[HTTPError, DropAfter, Stall, Truncate, Delay]
+@dataclass(frozen=True)
+class Disconnect:
+    """Close the TCP connection without sending any response (any route).
+
+    The client sees the server hang up before a status line (aiohttp raises
+    ``ServerDisconnectedError``): a connection error that is safe to retry, since
+    nothing was answered. No chat is created. Note that aiohttp itself re-sends an
+    idempotent request (``GET``) once after such a hang-up, so ``times=2`` is what
+    makes one ``GET`` fail at the aiohttp level.
+    """
+
+
+Fault = Union[HTTPError, DropAfter, Stall, Truncate, Delay, Disconnect]
 """Any injectable fault."""

@@ -24,6 +24,7 @@ __all__ = [
     "ScriptSource",
     "is_authorized",
     "json_error",
+    "matches",
     "validate_ana_query",
 ]
 
@@ -33,6 +34,15 @@ Script = Sequence[ScriptEvent]
 """A scripted answer: ``(event, payload)`` tuples and/or raw ``bytes`` frames."""
 ScriptSource = Union[Script, Callable[[str], Script]]
 """A script, or a function of the question returning one."""
+
+
+def matches(match: Matcher, question: str) -> bool:
+    """Return whether ``match`` (exact string, regex ``search`` or predicate) accepts ``question``."""
+    if isinstance(match, str):
+        return match == question
+    if isinstance(match, re.Pattern):
+        return match.search(question) is not None
+    return bool(match(question))
 
 
 @dataclass(frozen=True)
@@ -56,11 +66,7 @@ class AnswerRule:
 
     def matches(self, question: str) -> bool:
         """Return whether this rule answers ``question``."""
-        if isinstance(self.match, str):
-            return self.match == question
-        if isinstance(self.match, re.Pattern):
-            return self.match.search(question) is not None
-        return bool(self.match(question))
+        return matches(self.match, question)
 
     def script(self, question: str) -> list[ScriptEvent]:
         """Return the events to stream for ``question``."""
@@ -73,6 +79,14 @@ class _Injection:
     fault: Fault
     remaining: int | None
     path: str | None
+    question: Matcher | None = None
+
+    def applies(self, path: str, question: str | None) -> bool:
+        if self.path not in (None, path):
+            return False
+        if self.question is None:
+            return True
+        return question is not None and matches(self.question, question)
 
 
 class FaultQueue:
@@ -82,11 +96,21 @@ class FaultQueue:
         """Create an empty queue."""
         self._items: list[_Injection] = []
 
-    def add(self, fault: Fault, times: int | None = 1, path: str | None = None) -> None:
-        """Queue ``fault`` for ``times`` requests (``None``: until cleared), optionally by path."""
+    def add(
+        self,
+        fault: Fault,
+        times: int | None = 1,
+        path: str | None = None,
+        question: Matcher | None = None,
+    ) -> None:
+        """Queue ``fault`` for ``times`` requests (``None``: until cleared).
+
+        ``path`` restricts it to one route; ``question`` to ``/api/ana`` requests whose
+        question the matcher accepts.
+        """
         if times is not None and times < 1:
             raise ValueError("times must be >= 1 or None")
-        self._items.append(_Injection(fault, times, path))
+        self._items.append(_Injection(fault, times, path, question))
 
     def clear(self) -> None:
         """Drop every queued fault."""
@@ -96,10 +120,12 @@ class FaultQueue:
         """Return the number of queued fault entries."""
         return len(self._items)
 
-    def take(self, path: str, kinds: tuple[type, ...]) -> Fault | None:
-        """Consume and return the first queued fault of one of ``kinds`` applying to ``path``."""
+    def take(
+        self, path: str, kinds: tuple[type, ...], question: str | None = None
+    ) -> Fault | None:
+        """Consume and return the first queued fault of one of ``kinds`` for this request."""
         for item in self._items:
-            if isinstance(item.fault, kinds) and item.path in (None, path):
+            if isinstance(item.fault, kinds) and item.applies(path, question):
                 if item.remaining is not None:
                     item.remaining -= 1
                     if item.remaining <= 0:

@@ -18,13 +18,13 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from textql_async.testing._answers import block_id, default_answer
 from textql_async.testing._faults import (
     Delay,
+    Disconnect,
     DropAfter,
     Fault,
     HTTPError,
     Stall,
     Truncate,
 )
-from textql_async.testing._frames import ScriptEvent
 from textql_async.testing._rules import (
     AnswerRule,
     FaultQueue,
@@ -35,7 +35,7 @@ from textql_async.testing._rules import (
     json_error,
     validate_ana_query,
 )
-from textql_async.testing._store import ChatStore, StoredChat, parse_raw_events
+from textql_async.testing._store import ChatStore, StoredChat, StreamRecorder
 from textql_async.testing._stream import StreamPlan, write_stream
 
 if TYPE_CHECKING:
@@ -64,14 +64,22 @@ class FakeTextQL:
         host: str = "127.0.0.1",
         port: int = 0,
         org_id: str = "organization-fake-00000000",
+        answer_completes_after: float = 0.0,
     ) -> None:
-        """Configure the fake; nothing is bound until it is entered (or :meth:`start`)."""
+        """Configure the fake; nothing is bound until it is entered (or :meth:`start`).
+
+        Like the real service, Ana keeps working when a stream is cut (a ``DropAfter``,
+        ``Stall`` or ``Truncate`` fault, or the client going away): the chat history then
+        holds the complete answer ``answer_completes_after`` seconds after the question
+        arrived, and only the user message before that.
+        """
         self.api_key = api_key
         self.member_id = member_id
         self.event_delay = event_delay
         self.chunk_size = chunk_size
         self.host = host
         self.port = port
+        self.answer_completes_after = answer_completes_after
         self.requests: list[RecordedRequest] = []
         """Every request received, in arrival order (including rejected ones)."""
         self.store = ChatStore(org_id)
@@ -177,13 +185,22 @@ class FakeTextQL:
         """Script the answer for questions matching ``match`` (later additions win)."""
         self._answers.append(AnswerRule(match, events, event_delay, chunk_size))
 
-    def inject(self, fault: Fault, times: int | None = 1, *, path: str | None = None) -> None:
+    def inject(
+        self,
+        fault: Fault,
+        times: int | None = 1,
+        *,
+        path: str | None = None,
+        question: Matcher | None = None,
+    ) -> None:
         """Apply ``fault`` to the next ``times`` matching requests (``None``: until cleared).
 
-        ``HTTPError`` and ``Delay`` apply to any route; stream faults to ``/api/ana`` only.
-        ``path`` restricts the fault to requests for exactly that path.
+        ``HTTPError``, ``Delay`` and ``Disconnect`` apply to any route; stream faults to
+        ``/api/ana`` only. ``path`` restricts the fault to requests for exactly that path;
+        ``question`` to ``/api/ana`` requests whose question it matches (exact string,
+        regex or predicate), so concurrent questions can each get their own fault.
         """
-        self._faults.add(fault, times, path)
+        self._faults.add(fault, times, path, question)
 
     def clear_faults(self) -> None:
         """Forget every pending injected fault."""
@@ -273,10 +290,15 @@ class FakeTextQL:
                 CIMultiDictProxy(CIMultiDict(request.headers)),
             )
         )
-        delay = self._faults.take(request.path, (Delay,))
+        question = request.query.get("query") if request.path == "/api/ana" else None
+        delay = self._faults.take(request.path, (Delay,), question)
         if isinstance(delay, Delay):
             await asyncio.sleep(delay.seconds)
-        error = self._faults.take(request.path, (HTTPError,))
+        if self._faults.take(request.path, (Disconnect,), question) is not None:
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response()  # never reaches the client: the connection is gone
+        error = self._faults.take(request.path, (HTTPError,), question)
         if isinstance(error, HTTPError):
             return web.Response(
                 status=error.status,
@@ -342,25 +364,15 @@ class FakeTextQL:
         question = request.query["query"]
         chat = self._new_chat(question)
         self.store.save(chat)
-        plan = self._plan(question, chat, self._faults.take(request.path, _STREAM_FAULTS))
+        fault = self._faults.take(request.path, _STREAM_FAULTS, question)
+        plan = self._plan(question, chat, fault)
+        completes_at = time.monotonic() + self.answer_completes_after
+        if fault is not None:  # the stream will be cut, Ana's answer lands in the history
+            self.store.complete_at(chat, plan.events, completes_at)
         task = asyncio.current_task()
         assert task is not None
         self._stream_tasks.add(task)
-        pending = bytearray()
-
-        def on_event(item: ScriptEvent) -> None:
-            if isinstance(item, bytes):
-                pending.extend(item)
-                cut = pending.rfind(b"\n\n")
-                if cut < 0:
-                    return
-                events = parse_raw_events(bytes(pending[: cut + 2]))
-                del pending[: cut + 2]
-            else:
-                events = [item]
-            for name, payload in events:
-                chat.apply(name, payload)
-            self.store.save(chat)
+        on_event = StreamRecorder(self.store, chat)
 
         resp = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -372,4 +384,7 @@ class FakeTextQL:
             pass  # the client went away mid-stream
         finally:
             self._stream_tasks.discard(task)
+            if on_event.written < len(plan.events):  # cut short: Ana still finishes server-side
+                when = max(completes_at, time.monotonic())
+                self.store.complete_at(chat, plan.events, when)
         return resp

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
 
-__all__ = ["ChatStore", "StoredChat", "iso_timestamp", "parse_raw_events"]
+from textql_async.testing._frames import ScriptEvent, render_script
+
+__all__ = [
+    "ChatStore",
+    "StoredChat",
+    "StreamRecorder",
+    "final_blocks",
+    "iso_timestamp",
+    "parse_raw_events",
+]
 
 
 def iso_timestamp(when: datetime | None = None) -> str:
@@ -20,7 +31,8 @@ def iso_timestamp(when: datetime | None = None) -> str:
 def parse_raw_events(raw: bytes) -> list[tuple[str, object]]:
     """Leniently decode complete SSE frames in ``raw`` into ``(event, json_payload)`` pairs.
 
-    Frames whose data is not JSON are skipped; event names are stripped of whitespace.
+    Frames whose data is not JSON are skipped; event names are stripped of whitespace;
+    invalid UTF-8 becomes U+FFFD, as an SSE client decodes it.
     """
     events: list[tuple[str, object]] = []
     text = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -35,11 +47,24 @@ def parse_raw_events(raw: bytes) -> list[tuple[str, object]]:
                 data.append(value)
         if not data:
             continue
+        payload = b"\n".join(data).decode("utf-8", "replace")
         try:
-            events.append((name, msgspec.json.decode(b"\n".join(data))))
+            events.append((name, msgspec.json.decode(payload)))
         except msgspec.DecodeError:
             continue
     return events
+
+
+def final_blocks(script: Sequence[ScriptEvent]) -> list[dict[str, Any]]:
+    """Return the blocks a complete answer to ``script`` ends with, as JSON objects.
+
+    The final version of each block id, in first-appearance order: what the chat history
+    holds once Ana finished, and what a client that folded the whole stream shows.
+    """
+    chat = StoredChat("", "", "", 0, 0, "")
+    for name, payload in parse_raw_events(render_script(script)):
+        chat.apply(name, payload)
+    return list(chat.blocks.values())
 
 
 @dataclass
@@ -55,6 +80,47 @@ class StoredChat:
     timestamp: str = field(default_factory=iso_timestamp)
     blocks: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Final version of each block, keyed by id, in first-appearance order."""
+    completes_at: float | None = None
+    """``time.monotonic()`` at which a cut answer lands in the history (see :meth:`complete_at`)."""
+    _script: Sequence[ScriptEvent] | None = field(default=None, repr=False)
+
+    @property
+    def completing(self) -> bool:
+        """Whether the complete answer was scheduled (the stream no longer updates the chat)."""
+        return self._script is not None or self.completes_at is not None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the assistant message is still hidden from the history (Ana is working)."""
+        return self._script is not None
+
+    def complete_at(self, script: Sequence[ScriptEvent], when: float) -> None:
+        """Record that Ana finishes ``script`` server-side at monotonic time ``when``.
+
+        This is what happens when a client's stream is cut: the answer is still written
+        to the chat. Until ``when`` the history shows only the user message; from then on
+        the assistant message holds the final version of every block in ``script``.
+        Events streamed meanwhile no longer change the chat.
+        """
+        if self.completing:
+            return
+        self._script = list(script)
+        self.completes_at = when
+        for name, payload in parse_raw_events(render_script(self._script)):
+            if name != "block":  # the chat id and message ids are known at once
+                self.apply(name, payload)
+        self.settle()
+
+    def settle(self, now: float | None = None) -> None:
+        """Apply a scheduled completion whose time has come."""
+        if self._script is None or self.completes_at is None:
+            return
+        if (time.monotonic() if now is None else now) < self.completes_at:
+            return
+        script, self._script = self._script, None
+        self.blocks = {}
+        for name, payload in parse_raw_events(render_script(script)):
+            self.apply(name, payload)
 
     def apply(self, event: str, payload: object) -> None:
         """Fold one streamed event into this chat (replace-by-id for blocks)."""
@@ -87,6 +153,9 @@ class StoredChat:
         """Return this chat as a ``GET /api/ana/{chat_id}`` message list."""
         question = {"tag": "TextBlock", "contents": self.question, "id": self.question_block_id}
         user = {"tag": "User", "name": "Fake User", "contents": self.member_id}
+        self.settle()
+        if self.pending:
+            return [self._message(self.user_msg_id, user, [question], 0)]
         return [
             self._message(self.user_msg_id, user, [question], 0),
             self._message(
@@ -114,6 +183,8 @@ class ChatStore:
         """Create an empty store for the organization ``org_id``."""
         self.org_id = org_id
         self._chats: dict[str, StoredChat] = {}
+        self._keys: dict[int, str] = {}  # id(chat) -> its key in _chats, for O(1) re-keying
+        self._pending: dict[int, StoredChat] = {}  # chats whose completion is scheduled
         self._next_msg_id = 33893
 
     def new_message_ids(self) -> tuple[int, int]:
@@ -124,14 +195,41 @@ class ChatStore:
 
     def save(self, chat: StoredChat) -> None:
         """Store (or re-key) ``chat`` under its current ``chat_id``."""
-        for key, value in list(self._chats.items()):
-            if value is chat and key != chat.chat_id:
-                del self._chats[key]
+        old = self._keys.get(id(chat))
+        if old is not None and old != chat.chat_id and self._chats.get(old) is chat:
+            del self._chats[old]
+        replaced = self._chats.get(chat.chat_id)
+        if replaced is not None and replaced is not chat:
+            self._keys.pop(id(replaced), None)
+            self._pending.pop(id(replaced), None)
         self._chats[chat.chat_id] = chat
+        self._keys[id(chat)] = chat.chat_id
+
+    def complete_at(self, chat: StoredChat, script: Sequence[ScriptEvent], when: float) -> None:
+        """Schedule ``chat`` to hold the complete ``script`` answer from ``when`` on.
+
+        See :meth:`StoredChat.complete_at`; a due completion is applied on the next read.
+        """
+        chat.complete_at(script, when)
+        if chat.pending:
+            self._pending[id(chat)] = chat
+        self.save(chat)
 
     def get(self, chat_id: str) -> StoredChat | None:
-        """Return the chat with ``chat_id`` or ``None``."""
+        """Return the chat with ``chat_id`` or ``None`` (applying a completion that is due)."""
+        self._settle()
         return self._chats.get(chat_id)
+
+    def _settle(self) -> None:
+        """Apply due completions; a completed script may carry a new chat id (re-key)."""
+        if not self._pending:
+            return
+        now = time.monotonic()
+        for key, chat in list(self._pending.items()):
+            chat.settle(now)
+            if not chat.pending:
+                del self._pending[key]
+                self.save(chat)
 
     def __len__(self) -> int:
         """Return the number of stored chats."""
@@ -139,8 +237,43 @@ class ChatStore:
 
     def all(self) -> list[StoredChat]:
         """Return the stored chats, newest first."""
+        self._settle()
         return list(reversed(self._chats.values()))
 
     def summaries_json(self) -> list[dict[str, Any]]:
         """Return the ``GET /api/ana/chat/summary`` body."""
         return [chat.summary_json(self.org_id) for chat in self.all()]
+
+
+class StreamRecorder:
+    """Folds each event a stream actually wrote into its chat (the ``on_event`` callback).
+
+    Raw ``bytes`` items are buffered until a frame is complete. Once the chat's complete
+    answer is scheduled (:meth:`StoredChat.complete_at`), streamed events no longer change it.
+    """
+
+    def __init__(self, store: ChatStore, chat: StoredChat) -> None:
+        """Record into ``chat``, re-keying it in ``store`` when its chat id changes."""
+        self.store = store
+        self.chat = chat
+        self.written = 0
+        """How many script items were fully written to the client."""
+        self._pending = bytearray()
+
+    def __call__(self, item: ScriptEvent) -> None:
+        """Record one fully written script item."""
+        self.written += 1
+        if self.chat.completing:
+            return
+        if isinstance(item, bytes):
+            self._pending.extend(item)
+            cut = self._pending.rfind(b"\n\n")
+            if cut < 0:
+                return
+            events = parse_raw_events(bytes(self._pending[: cut + 2]))
+            del self._pending[: cut + 2]
+        else:
+            events = [item]
+        for name, payload in events:
+            self.chat.apply(name, payload)
+        self.store.save(self.chat)
