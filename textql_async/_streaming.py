@@ -9,37 +9,18 @@ state, so :attr:`AnaStream.snapshot` is always right whichever one was used.
 
 from __future__ import annotations
 
-import asyncio
-import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Protocol
-
-import aiohttp
-import anyio
 
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
+from textql_async._reader import Opener, ResponseReader, StreamRegistry
 from textql_async.models.ana import AnaResult, Block, TextBlock
 from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = ["AnaStream", "result_from_snapshot"]
-
-_DRAIN_BYTES = 64 * 1024
-_DRAIN_SECONDS = 1.0
-_EVENT_STREAM = "text/event-stream"
-
-Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
-
-
-class StreamRegistry(Protocol):
-    """Where open streams are tracked, so closing the client can end them."""
-
-    def track(self, stream: AnaStream) -> None: ...
-
-    def untrack(self, stream: AnaStream) -> None: ...
 
 
 def result_from_snapshot(snapshot: Snapshot, *, recovered: bool = False) -> AnaResult:
@@ -74,32 +55,25 @@ class AnaStream:
         coalesce: bool = False,
         registry: StreamRegistry | None = None,
     ) -> None:
-        self._opener = opener
-        self._timeout = timeout
+        self._reader = ResponseReader(
+            opener, timeout, what="the Ana stream", owner=self, registry=registry
+        )
         self._fold = AnaFold()
         self._decoder = AnaDecoder(self._fold, max_event_size)
         self._coalesce = coalesce
-        self._registry = registry
-        self._response: aiohttp.ClientResponse | None = None
-        self._opening = False
         self._entered = False
         self._finished = False  # no more updates will come (done, failed or closed)
-        self._closed = False
-        self._closed_by_client = False
         self._error: BaseException | None = None
-        self._start = 0.0
-        self._idle_deadline = math.inf
-        self._total_deadline = math.inf
 
     def __repr__(self) -> str:
-        state = "closed" if self._closed else ("done" if self._fold.done else "open")
+        state = "closed" if self._reader.closed else ("done" if self._fold.done else "open")
         return f"<AnaStream chat_id={self._fold.chat_id!r} blocks={self._fold.block_count} {state}>"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> AnaStream:
         self._entered = True
-        await self._ensure_open()
+        await self._open()
         return self
 
     async def __aexit__(
@@ -112,74 +86,36 @@ class AnaStream:
 
     async def aclose(self) -> None:
         """Close the HTTP response (the connection is dropped if the body was not finished)."""
-        self._closed = True
-        self._finished = True
-        self._close_response(release=False)
+        self.close()
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`: safe to call from another task or a callback."""
-        self._closed = True
         self._finished = True
-        self._close_response(release=False)
+        self._reader.close()
 
     def close_by_client(self) -> None:
         """End the stream because its client closed: later reads raise a clear StreamError."""
         if not self._finished:
-            self._closed_by_client = True
+            self._reader.closed_by_client = True
         self.close()
 
     def remaining_time(self) -> float | None:
         """Seconds left of the total timeout (``None`` without one)."""
-        if self._total_deadline == math.inf:
-            return None
-        return max(0.0, self._total_deadline - anyio.current_time())
+        return self._reader.remaining_time()
 
     @property
     def response_headers(self) -> dict[str, str]:
         """Headers of the HTTP response (empty before the stream opened)."""
-        return dict(self._response.headers) if self._response is not None else {}
+        return self._reader.headers
 
-    async def _ensure_open(self) -> None:
-        if self._response is not None or self._finished:
+    async def _open(self) -> None:
+        if self._finished:
             return
-        if self._opening:
-            raise RuntimeError("the stream is being opened by another task")
-        self._opening = True
         try:
-            now = anyio.current_time()
-            self._start = now
-            if self._timeout.total is not None:
-                self._total_deadline = now + self._timeout.total
-            idle = self._timeout.idle
-            idle_deadline = now + idle if idle is not None else math.inf
-            with anyio.CancelScope(deadline=min(self._total_deadline, idle_deadline)) as scope:
-                response = await self._opener()
-            if scope.cancelled_caught:
-                which = "idle" if idle_deadline <= self._total_deadline else "total"
-                raise APITimeoutError(
-                    f"the Ana stream sent no response within the {which} timeout",
-                    snapshot=self.snapshot,
-                )
-            if self._closed:
-                response.close()
-                raise StreamError("the stream was closed while it was opening")
-            self._response = response
-            if self._registry is not None:
-                self._registry.track(self)
-            self._reset_idle()
-        finally:
-            self._opening = False
-
-    def _close_response(self, *, release: bool) -> None:
-        response = self._response
-        if response is None:
-            return
-        if release:
-            response.release()
-        else:
-            response.close()
-        if self._registry is not None:
-            self._registry.untrack(self)
+            await self._reader.open()
+        except BaseException as exc:
+            self._fail(exc)
+            raise
 
     # -- state -------------------------------------------------------------------------------
 
@@ -200,40 +136,6 @@ class AnaStream:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def _reset_idle(self) -> None:
-        idle = self._timeout.idle
-        self._idle_deadline = anyio.current_time() + idle if idle is not None else math.inf
-
-    async def _read_chunk(self) -> bytes:
-        response = self._response
-        assert response is not None
-        deadline = min(self._idle_deadline, self._total_deadline)
-        try:
-            if deadline == math.inf:
-                return await response.content.readany()
-            with anyio.CancelScope(deadline=deadline):
-                return await response.content.readany()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            if self._closed:
-                raise self._closed_error() from exc
-            raise StreamError(
-                f"the connection broke mid-stream ({type(exc).__name__}: {exc})",
-                snapshot=self.snapshot,
-                recoverable=True,
-            ) from exc
-        # reached only when the cancel scope's deadline fired and swallowed its cancellation
-        if self._idle_deadline <= self._total_deadline:
-            error = APITimeoutError(
-                f"no Ana event for {self._timeout.idle} s (the idle timeout)",
-                snapshot=self.snapshot,
-            )
-            error.recoverable = True
-            raise error
-        raise APITimeoutError(
-            f"the Ana stream exceeded the total timeout of {self._timeout.total} s",
-            snapshot=self.snapshot,
-        )
-
     async def _next_updates(self, coalesce: bool) -> list[BlockUpdate] | None:
         """Read until at least one block update (or the end); ``None`` once finished.
 
@@ -244,23 +146,25 @@ class AnaStream:
             if self._error is not None:
                 raise self._error
             if not self._fold.done:
-                raise self._closed_error()
+                raise self._with_snapshot(self._reader.closed_error())
             return None
-        await self._ensure_open()
+        await self._open()
         fold = self._fold
         decoder = self._decoder
+        reader = self._reader
         try:
             while True:
-                chunk = await self._read_chunk()
+                chunk = await reader.read()
                 if not chunk:
                     self._end_of_body()
                     return None
                 seen = fold.events
                 updates = decoder.feed(chunk, coalesce=coalesce)
                 if fold.events != seen:
-                    self._reset_idle()  # an event arrived; keep-alive comments do not count
+                    reader.event_arrived()  # keep-alive comments do not count
                 if fold.done:
-                    await self._finish_done()
+                    self._finished = True
+                    await reader.finish()
                     return updates or None
                 if updates:
                     return updates
@@ -268,9 +172,13 @@ class AnaStream:
             self._fail(exc)
             raise
 
+    def _with_snapshot(self, exc: StreamError) -> StreamError:
+        exc.snapshot = self.snapshot
+        return exc
+
     def _fail(self, exc: BaseException) -> None:
         if isinstance(exc, (StreamError, APITimeoutError)) and exc.snapshot is None:
-            exc.snapshot = self.snapshot  # e.g. EventTooLargeError from the sans-IO decoder
+            exc.snapshot = self.snapshot
         self._finished = True
         if self._error is None:
             if isinstance(exc, TextQLError):
@@ -279,48 +187,21 @@ class AnaStream:
                 self._error = StreamError(
                     f"the stream was interrupted ({type(exc).__name__})", snapshot=self.snapshot
                 )
-        self._close_response(release=False)
+        self._reader.close()
 
     def _end_of_body(self) -> None:
         self._decoder.close()
         self._finished = True
         if self._fold.done:
-            self._close_response(release=True)
+            self._reader.close(release=True)
             return
-        if self._closed:
-            raise self._closed_error()
+        if self._reader.closed:
+            raise self._reader.closed_error()
         if self._fold.block_count == 0 and self._fold.chat_id is None:
             message = "the server ended the stream without sending any Ana event"
         else:
             message = "the Ana stream ended before its done message"
         raise StreamError(message, snapshot=self.snapshot, recoverable=True)
-
-    def _closed_error(self) -> StreamError:
-        if self._closed_by_client:
-            text = "the client was closed while this Ana stream was open"
-        else:
-            text = "the stream was closed before Ana finished"
-        return StreamError(text, snapshot=self.snapshot)
-
-    async def _finish_done(self) -> None:
-        """After ``done``: read what is left (bounded) so the connection can be reused."""
-        self._finished = True
-        response = self._response
-        if response is None:
-            return
-        reusable = False
-        with anyio.move_on_after(_DRAIN_SECONDS):
-            try:
-                rest = await response.content.read(_DRAIN_BYTES)
-                while rest and len(rest) < _DRAIN_BYTES:
-                    more = await response.content.read(_DRAIN_BYTES)
-                    if not more:
-                        break
-                    rest += more
-                reusable = response.content.at_eof()
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                reusable = False
-        self._close_response(release=reusable)
 
     # -- public iterators --------------------------------------------------------------------
 

@@ -1,0 +1,178 @@
+"""One streaming HTTP response, read chunk by chunk under idle and total deadlines.
+
+Shared by every event stream of the SDK (Ana's ``/api/ana``, the v2 chat stream):
+opening with retries, the idle deadline that only events (not keep-alive
+comments) reset, the total deadline, mapping aiohttp's errors, draining after
+the last event so the connection returns to the pool, and closing at once.
+Errors raised here carry no snapshot; the stream that owns the reader adds its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+import aiohttp
+import anyio
+
+from textql_async._config import Timeout
+from textql_async._exceptions import APITimeoutError, StreamError
+
+__all__ = ["Opener", "ResponseReader", "StreamRegistry"]
+
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 1.0
+
+Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
+
+
+class _Stream(Protocol):
+    def close_by_client(self) -> None: ...
+
+
+class StreamRegistry(Protocol):
+    """Where open streams are tracked, so closing the client can end them."""
+
+    def track(self, stream: _Stream) -> None: ...
+
+    def untrack(self, stream: _Stream) -> None: ...
+
+
+class ResponseReader:
+    """Reads one event-stream response for the stream object that owns it."""
+
+    def __init__(
+        self,
+        opener: Opener,
+        timeout: Timeout,
+        *,
+        what: str,
+        owner: _Stream,
+        registry: StreamRegistry | None = None,
+    ) -> None:
+        self._opener = opener
+        self._timeout = timeout
+        self._what = what  # "the Ana stream", "the chat stream": for messages
+        self._owner = owner
+        self._registry = registry
+        self._response: aiohttp.ClientResponse | None = None
+        self._opening = False
+        self.closed = False
+        self.closed_by_client = False
+        self._idle_deadline = math.inf
+        self._total_deadline = math.inf
+
+    @property
+    def opened(self) -> bool:
+        """Whether the response arrived."""
+        return self._response is not None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers (empty before the stream opened)."""
+        return dict(self._response.headers) if self._response is not None else {}
+
+    def remaining_time(self) -> float | None:
+        """Seconds left of the total timeout (``None`` without one)."""
+        if self._total_deadline == math.inf:
+            return None
+        return max(0.0, self._total_deadline - anyio.current_time())
+
+    async def open(self) -> None:
+        """Send the request (with the transport's retries) under the idle and total deadlines."""
+        if self._response is not None:
+            return
+        if self.closed:
+            raise self.closed_error()
+        if self._opening:
+            raise RuntimeError(f"{self._what} is being opened by another task")
+        self._opening = True
+        try:
+            now = anyio.current_time()
+            if self._timeout.total is not None:
+                self._total_deadline = now + self._timeout.total
+            idle = self._timeout.idle
+            idle_deadline = now + idle if idle is not None else math.inf
+            with anyio.CancelScope(deadline=min(self._total_deadline, idle_deadline)) as scope:
+                response = await self._opener()
+            if scope.cancelled_caught:
+                which = "idle" if idle_deadline <= self._total_deadline else "total"
+                raise APITimeoutError(f"{self._what} sent no response within the {which} timeout")
+            if self.closed:
+                response.close()
+                raise self.closed_error()
+            self._response = response
+            if self._registry is not None:
+                self._registry.track(self._owner)
+            self.event_arrived()
+        finally:
+            self._opening = False
+
+    def event_arrived(self) -> None:
+        """Restart the idle deadline: an event (not a keep-alive comment) arrived."""
+        idle = self._timeout.idle
+        self._idle_deadline = anyio.current_time() + idle if idle is not None else math.inf
+
+    async def read(self) -> bytes:
+        """The next chunk of the body; ``b""`` at its end."""
+        response = self._response
+        assert response is not None
+        deadline = min(self._idle_deadline, self._total_deadline)
+        try:
+            if deadline == math.inf:
+                return await response.content.readany()
+            with anyio.CancelScope(deadline=deadline):
+                return await response.content.readany()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            if self.closed:
+                raise self.closed_error() from exc
+            raise StreamError(
+                f"the connection broke mid-stream ({type(exc).__name__}: {exc})", recoverable=True
+            ) from exc
+        # reached only when the cancel scope's deadline fired and swallowed its cancellation
+        if self._idle_deadline <= self._total_deadline:
+            error = APITimeoutError(f"no event for {self._timeout.idle} s (the idle timeout)")
+            error.recoverable = True
+            raise error
+        raise APITimeoutError(f"{self._what} exceeded the total timeout of {self._timeout.total} s")
+
+    def closed_error(self) -> StreamError:
+        """The error of a read after :meth:`close` (by the user, or by closing the client)."""
+        if self.closed_by_client:
+            return StreamError(f"the client was closed while {self._what} was open")
+        return StreamError(f"{self._what} was closed before it finished")
+
+    async def finish(self) -> None:
+        """After the last event: read what is left (bounded) so the connection can be reused."""
+        response = self._response
+        if response is None:
+            return
+        reusable = False
+        with anyio.move_on_after(_DRAIN_SECONDS):
+            try:
+                size = 0
+                while size <= _DRAIN_BYTES:
+                    rest = await response.content.read(_DRAIN_BYTES)
+                    if not rest:
+                        break
+                    size += len(rest)
+                reusable = response.content.at_eof()
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                reusable = False
+        self.close(release=reusable)
+
+    def close(self, *, release: bool = False) -> None:
+        """Release (body finished) or close (drop the connection) the response; idempotent."""
+        if not release:
+            self.closed = True
+        response = self._response
+        if response is None:
+            return
+        if release:
+            response.release()
+        else:
+            response.close()
+        if self._registry is not None:
+            self._registry.untrack(self._owner)
