@@ -9,6 +9,8 @@ import aiohttp
 from textql_async._config import RetryPolicy, Timeout, resolve_settings
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
+from textql_async.resources.chats import ChatsResource
+from textql_async.resources.models import ModelsResource
 
 __all__ = ["AsyncTextQL"]
 
@@ -28,6 +30,8 @@ class AsyncTextQL:
     """
 
     ana: AnaResource
+    chats: ChatsResource
+    models: ModelsResource
 
     def __init__(
         self,
@@ -48,6 +52,8 @@ class AsyncTextQL:
             self._settings, session=session, max_connections=max_connections
         )
         self.ana = AnaResource(self._transport)
+        self.chats = ChatsResource(self._transport)
+        self.models = ModelsResource(self._transport)
 
     @property
     def base_url(self) -> str:

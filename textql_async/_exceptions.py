@@ -14,8 +14,9 @@ TextQLError                      base of everything raised on purpose
 │   └── ServerError              5xx
 ├── APIConnectionError           the request never got an HTTP answer
 │   └── APITimeoutError          a connect / idle / total timeout expired (.snapshot)
-└── StreamError                  the event stream was malformed or ended early (.snapshot, .raw)
-    └── EventTooLargeError       one event grew past the decoder's size limit
+├── StreamError                  the event stream was malformed or ended early (.snapshot, .raw)
+│   └── EventTooLargeError       one event grew past the decoder's size limit
+└── ChatFailedError              a v2 chat stream ended with status "failed" (.result)
 ```
 
 Error messages never contain credentials. Exceptions raised by aiohttp are
@@ -27,6 +28,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from textql_async.models.v2_chats import ChatResult
     from textql_async.sansio.fold import Snapshot
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ChatFailedError",
     "ConfigurationError",
     "ConflictError",
     "EventTooLargeError",
@@ -178,11 +181,14 @@ class APITimeoutError(APIConnectionError):
     snapshot: Snapshot | None
     #: true for a stream's idle timeout: the answer may still complete server-side
     recoverable: bool
+    #: for v2 chat streams: the ``ChatSnapshot`` received so far
+    partial: Any
 
     def __init__(self, message: str, *, snapshot: Snapshot | None = None) -> None:
         super().__init__(message)
         self.snapshot = snapshot
         self.recoverable = False
+        self.partial = None
 
 
 class StreamError(TextQLError):
@@ -197,6 +203,8 @@ class StreamError(TextQLError):
     #: whether the answer may still be complete server-side (the connection broke or the body
     #: ended early), so it can be recovered from the chat history; malformed events are not
     recoverable: bool
+    #: for v2 chat streams: the ``ChatSnapshot`` received so far (``snapshot`` is Ana's)
+    partial: Any
 
     def __init__(
         self,
@@ -210,6 +218,7 @@ class StreamError(TextQLError):
         self.snapshot = snapshot
         self.raw = raw
         self.recoverable = recoverable
+        self.partial = None
 
 
 class EventTooLargeError(StreamError):
@@ -223,6 +232,18 @@ class EventTooLargeError(StreamError):
         super().__init__(message, snapshot=snapshot)
         self.limit = limit
         self.events = []
+
+
+class ChatFailedError(TextQLError):
+    """A v2 chat stream ended with ``status: failed``; ``result`` holds the partial answer."""
+
+    result: ChatResult
+    error: str | None
+
+    def __init__(self, message: str, *, result: ChatResult, error: str | None) -> None:
+        super().__init__(message)
+        self.result = result
+        self.error = error
 
 
 STATUS_ERRORS: dict[int, type[APIError]] = {

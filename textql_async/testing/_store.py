@@ -215,6 +215,13 @@ class ChatStore:
             self._pending[id(chat)] = chat
         self.save(chat)
 
+    def discard(self, chat_id: str) -> None:
+        """Forget the chat ``chat_id`` (if stored), e.g. to keep a long soak run's memory flat."""
+        chat = self._chats.pop(chat_id, None)
+        if chat is not None:
+            self._keys.pop(id(chat), None)
+            self._pending.pop(id(chat), None)
+
     def get(self, chat_id: str) -> StoredChat | None:
         """Return the chat with ``chat_id`` or ``None`` (applying a completion that is due)."""
         self._settle()

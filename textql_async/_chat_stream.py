@@ -1,0 +1,252 @@
+"""ChatStream: the typed v2 chat stream (``POST /v2/chats/stream``) as async iterators.
+
+Each event's ``data`` is one JSON object whose ``type`` says what it is (metadata,
+text, cell, asset, done). The snapshot keeps cells in order with replace-by-id
+(a cell is sent when it starts and again when it finishes), the same rule as Ana's blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+import anyio
+import msgspec
+
+from textql_async._config import Timeout
+from textql_async._exceptions import APITimeoutError, ChatFailedError, StreamError, TextQLError
+from textql_async._reader import Opener, ResponseReader, StreamRegistry
+from textql_async.models.v2_chats import (
+    Asset,
+    AssetEvent,
+    CellEvent,
+    ChatCell,
+    ChatEvent,
+    ChatResult,
+    ChatSnapshot,
+    Done,
+    Metadata,
+    TextDelta,
+    decode_chat_event,
+    result_from_chat_snapshot,
+)
+from textql_async.sansio.slots import OrderedSlots
+from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+
+__all__ = ["ChatStream"]
+
+Canceller = Callable[[str], Awaitable[bool]]
+_CANCEL_SECONDS = 5.0
+
+
+class ChatStream:
+    """One streamed v2 chat answer: ``async with client.chats.stream(q) as stream:``.
+
+    Iterate it for typed events (:class:`Metadata`, :class:`TextDelta`,
+    :class:`CellEvent`, :class:`AssetEvent`, :class:`Done`, :class:`UnknownEvent`);
+    :attr:`snapshot` is the answer so far; ``await`` :meth:`final` for the
+    :class:`ChatResult`. With ``cancel_on_exit``, leaving early also asks the
+    server to stop (``POST /v2/chats/{id}/cancel``).
+    """
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        timeout: Timeout,
+        registry: StreamRegistry | None = None,
+        cancel: Canceller | None = None,
+        cancel_on_exit: bool = False,
+        max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self._reader = ResponseReader(
+            opener, timeout, what="the chat stream", owner=self, registry=registry
+        )
+        self._sse = SSEDecoder(max_event_size)
+        self._cancel = cancel
+        self._cancel_on_exit = cancel_on_exit
+        self._metadata: Metadata | None = None
+        self._text: list[str] = []
+        self._cells: OrderedSlots[ChatCell] = OrderedSlots()
+        self._assets: list[Asset] = []
+        self._done: Done | None = None
+        self._finished = False
+        self._error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<ChatStream chat_id={self.chat_id!r} cells={len(self._cells)} done={self._done is not None}>"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> ChatStream:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the response; with ``cancel_on_exit``, ask the server to stop an unfinished answer."""
+        unfinished = self._done is None and self._reader.opened
+        self.close()
+        chat_id = self.chat_id
+        if unfinished and self._cancel_on_exit and self._cancel is not None and chat_id:
+            with anyio.CancelScope(shield=True), anyio.move_on_after(_CANCEL_SECONDS):
+                try:
+                    await self._cancel(chat_id)
+                except TextQLError:
+                    pass  # best effort: the stream is closed either way
+
+    def close(self) -> None:
+        """Close the response now (safe from another task)."""
+        self._finished = True
+        self._reader.close()
+
+    def close_by_client(self) -> None:
+        """End the stream because its client closed."""
+        if not self._finished:
+            self._reader.closed_by_client = True
+        self.close()
+
+    async def _open(self) -> None:
+        try:
+            await self._reader.open()
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def chat_id(self) -> str | None:
+        """The chat id, once the metadata event arrived."""
+        return self._metadata.chat_id if self._metadata else None
+
+    @property
+    def snapshot(self) -> ChatSnapshot:
+        """The answer so far: metadata, text, cells in order (newest version each), assets."""
+        return ChatSnapshot(
+            metadata=self._metadata,
+            text="".join(self._text),
+            cells=tuple(self._cells.items),
+            assets=tuple(self._assets),
+            done=self._done,
+        )
+
+    def _apply(self, event: ChatEvent) -> None:
+        if isinstance(event, TextDelta):
+            self._text.append(event.text)
+        elif isinstance(event, CellEvent):
+            self._cells.put(event.cell.id, event.cell)
+        elif isinstance(event, AssetEvent):
+            self._assets.append(event.asset)
+        elif isinstance(event, Metadata):
+            self._metadata = event
+        elif isinstance(event, Done):
+            self._done = event
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def _next_events(self) -> list[ChatEvent] | None:
+        if self._finished:
+            if self._error is not None:
+                raise self._error
+            if self._done is None:
+                raise self._with_partial(self._reader.closed_error())
+            return None
+        await self._open()
+        reader = self._reader
+        try:
+            while True:
+                chunk = await reader.read()
+                if not chunk:
+                    self._end_of_body()
+                    return None
+                events: list[ChatEvent] = []
+                for sse in self._sse.feed(chunk):
+                    try:
+                        event = decode_chat_event(sse.data)
+                    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                        raise self._with_partial(
+                            StreamError(f"malformed chat event: {exc}", raw=sse.data)
+                        ) from None
+                    self._apply(event)
+                    events.append(event)
+                    if self._done is not None:
+                        break
+                if events:
+                    reader.event_arrived()
+                if self._done is not None:
+                    self._finished = True
+                    await reader.finish()
+                    return events
+                if events:
+                    return events
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _with_partial(self, exc: StreamError) -> StreamError:
+        exc.partial = self.snapshot
+        return exc
+
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, (StreamError, APITimeoutError)) and exc.partial is None:
+            exc.partial = self.snapshot
+        self._finished = True
+        if self._error is None:
+            self._error = exc if isinstance(exc, TextQLError) else self._with_partial(
+                StreamError(f"the chat stream was interrupted ({type(exc).__name__})")
+            )
+        self._reader.close()
+
+    def _end_of_body(self) -> None:
+        self._sse.close()
+        self._finished = True
+        if self._done is not None:
+            self._reader.close(release=True)
+            return
+        if self._reader.closed:
+            raise self._with_partial(self._reader.closed_error())
+        raise self._with_partial(
+            StreamError("the chat stream ended before its done event", recoverable=True)
+        )
+
+    # -- public iterators --------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[ChatEvent]:
+        return self._iter_events()
+
+    async def _iter_events(self) -> AsyncIterator[ChatEvent]:
+        while True:
+            events = await self._next_events()
+            if events is None:
+                return
+            for event in events:
+                yield event
+
+    async def text_deltas(self) -> AsyncIterator[str]:
+        """The answer's Markdown text, piece by piece."""
+        async for event in self:
+            if isinstance(event, TextDelta) and event.text:
+                yield event.text
+
+    async def snapshots(self) -> AsyncIterator[ChatSnapshot]:
+        """A :class:`ChatSnapshot` after every event."""
+        async for _ in self:
+            yield self.snapshot
+
+    async def final(self) -> ChatResult:
+        """Read to the end; a ``failed`` answer raises :class:`ChatFailedError` with the partial result."""
+        while await self._next_events() is not None:
+            pass
+        result = result_from_chat_snapshot(self.snapshot)
+        if result.status == "failed":
+            detail = f": {result.error}" if result.error else ""
+            raise ChatFailedError(f"the chat failed{detail}", result=result, error=result.error)
+        return result

@@ -1,0 +1,24 @@
+"""``client.models``: the models a chat may run on (``GET /v2/models``)."""
+
+from __future__ import annotations
+
+from textql_async._transport import Transport
+from textql_async.models.v2_chats import Model, models_decoder
+from textql_async.resources._base import decode_response
+
+__all__ = ["ModelsResource"]
+
+
+class ModelsResource:
+    """The models the caller may pass as ``model=`` to ``client.chats.create``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def list(self) -> list[Model]:
+        """Every model this key may use; ``default`` marks the organization's default.
+
+        ``ids = [m.id for m in await client.models.list()]``
+        """
+        response = await self._transport.request("GET", "/v2/models")
+        return decode_response(response, models_decoder.decode).models
