@@ -10,7 +10,10 @@ from textql_async._config import RetryPolicy, Timeout, resolve_settings
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
 from textql_async.resources.chats import ChatsResource
+from textql_async.resources.connectors import ConnectorsResource
 from textql_async.resources.models import ModelsResource
+from textql_async.resources.partner import PartnerResource
+from textql_async.resources.v1 import V1Resource
 
 __all__ = ["AsyncTextQL"]
 
@@ -27,11 +30,18 @@ class AsyncTextQL:
     client then never closes it. ``max_retries`` retries connection errors and
     408/409/429/5xx with exponential backoff and full jitter (``retry_policy``
     sets the base and cap; its ``max_retries`` wins when given).
+
+    The partner API (``client.partner``) has its own base URL and key:
+    ``partner_base_url`` / ``TEXTQL_PARTNER_BASE_URL`` and ``partner_api_key`` /
+    ``TEXTQL_PARTNER_API_KEY`` (falling back to the main key).
     """
 
     ana: AnaResource
     chats: ChatsResource
     models: ModelsResource
+    connectors: ConnectorsResource
+    v1: V1Resource
+    partner: PartnerResource
 
     def __init__(
         self,
@@ -44,9 +54,18 @@ class AsyncTextQL:
         max_retries: int = 2,
         retry_policy: RetryPolicy | None = None,
         max_connections: int = 256,
+        partner_api_key: str | None = None,
+        partner_base_url: str | None = None,
     ) -> None:
         self._settings = resolve_settings(
-            api_key, member_id, base_url, timeout, max_retries, retry_policy=retry_policy
+            api_key,
+            member_id,
+            base_url,
+            timeout,
+            max_retries,
+            retry_policy=retry_policy,
+            partner_api_key=partner_api_key,
+            partner_base_url=partner_base_url,
         )
         self._transport = Transport(
             self._settings, session=session, max_connections=max_connections
@@ -54,6 +73,9 @@ class AsyncTextQL:
         self.ana = AnaResource(self._transport)
         self.chats = ChatsResource(self._transport)
         self.models = ModelsResource(self._transport)
+        self.connectors = ConnectorsResource(self._transport)
+        self.v1 = V1Resource(self._transport)
+        self.partner = PartnerResource(self._transport)
 
     @property
     def base_url(self) -> str:

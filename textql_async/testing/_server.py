@@ -16,6 +16,7 @@ from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from textql_async.testing._answers import block_id, default_answer
+from textql_async.testing._families import RouteFamily
 from textql_async.testing._faults import (
     Delay,
     Disconnect,
@@ -25,6 +26,7 @@ from textql_async.testing._faults import (
     Stall,
     Truncate,
 )
+from textql_async.testing._partner import PartnerRoutes
 from textql_async.testing._rules import (
     AnswerRule,
     FaultQueue,
@@ -37,6 +39,9 @@ from textql_async.testing._rules import (
 )
 from textql_async.testing._store import ChatStore, StoredChat, StreamRecorder
 from textql_async.testing._stream import StreamPlan, write_stream
+from textql_async.testing._v1 import V1Routes
+from textql_async.testing._v2 import V2Routes
+from textql_async.testing._v2_connectors import ConnectorRoutes
 
 if TYPE_CHECKING:
     from textql_async._client import AsyncTextQL
@@ -92,6 +97,14 @@ class FakeTextQL:
         self._total_connections = 0
         self._chat_counter = 0
         self._request_counter = 0
+        self.partner_api_key = "test-partner-key"
+        """The key the partner routes (``/partner/...``, ``X-API-Key``) accept."""
+        self.v2 = V2Routes(self)
+        self.connectors = ConnectorRoutes(self)
+        self.v1 = V1Routes(self)
+        self.partner = PartnerRoutes(self)
+        # the most specific prefix first: /v2/connectors before /v2/
+        self._families: tuple[RouteFamily, ...] = (self.connectors, self.v2, self.v1, self.partner)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -165,7 +178,14 @@ class FakeTextQL:
         kwargs.setdefault("api_key", self.api_key)
         kwargs.setdefault("member_id", self.member_id)
         kwargs.setdefault("base_url", self.url)
+        kwargs.setdefault("partner_base_url", self.partner_url)
+        kwargs.setdefault("partner_api_key", self.partner_api_key)
         return AsyncTextQL(**kwargs)
+
+    @property
+    def partner_url(self) -> str:
+        """Base URL of the partner API on this fake (``partner_base_url=``)."""
+        return self.url + "/partner"
 
     def auth_headers(self, scheme: str = "basic") -> dict[str, str]:
         """Return an ``Authorization`` header the fake accepts (``"basic"`` or ``"bearer"``)."""
@@ -261,6 +281,8 @@ class FakeTextQL:
         app.router.add_get("/api/ana", self._handle_ana)
         app.router.add_get("/api/ana/chat/summary", self._handle_summary)
         app.router.add_get("/api/ana/{chat_id}", self._handle_chat)
+        for family in self._families:
+            family.add_routes(app)
         app.on_response_prepare.append(self._add_request_id)
         return app
 
@@ -305,9 +327,15 @@ class FakeTextQL:
                 body=error.render_body(),
                 headers={**error.headers, "Content-Type": error.content_type},
             )
-        header = request.headers.get("Authorization", "")
-        if not is_authorized(header, member_id=self.member_id, api_key=self.api_key):
-            return json_error(401, "unauthenticated", "missing or invalid API credentials")
+        family = next((f for f in self._families if request.path.startswith(f.prefix)), None)
+        if family is not None:
+            denied = family.authorize(request)
+            if denied is not None:
+                return denied
+        else:
+            header = request.headers.get("Authorization", "")
+            if not is_authorized(header, member_id=self.member_id, api_key=self.api_key):
+                return json_error(401, "unauthenticated", "missing or invalid API credentials")
         try:
             return await handler(request)
         except web.HTTPNotFound:
