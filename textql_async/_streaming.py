@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from types import TracebackType
 
+from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
 from textql_async._reader import Opener, ResponseReader, StreamRegistry
@@ -260,6 +261,15 @@ class AnaStream:
             current = update.index
         if current is not None:
             yield self._fold.block_at(current)
+
+    def broadcast(self, *, buffer: int = 8) -> Broadcaster:
+        """Share this stream with many subscribers (browser tabs, websockets).
+
+        ``sub = stream.broadcast().subscribe(); async for snapshot in sub: ...`` —
+        each subscriber gets the current snapshot, then live ones; a slow one skips
+        to the newest instead of blocking the rest; the last to leave closes this stream.
+        """
+        return Broadcaster(self, buffer=buffer)
 
     async def final(self) -> AnaResult:
         """Read the stream to its end and return the finished :class:`AnaResult`."""

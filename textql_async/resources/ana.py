@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
+from textql_async._batch import BatchItem, Progress, Query, run_batch
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APITimeoutError, StreamError
 from textql_async._recovery import recover_answer
@@ -133,6 +136,35 @@ class AnaResource:
 
     async def _fetch_for_recovery(self, chat_id: str) -> list[ChatMessage]:
         return await self.chat_messages(chat_id, max_retries=0)
+
+    def batch(
+        self,
+        queries: Iterable[Query],
+        *,
+        concurrency: int = 8,
+        rate: float | None = None,
+        ordered: bool = False,
+        progress: Progress | None = None,
+        **ask_kwargs: Any,
+    ) -> AsyncIterator[BatchItem]:
+        """Ask many questions at once; yields a :class:`BatchItem` per answer as each completes.
+
+        ``async for item in client.ana.batch(questions, concurrency=16): print(item.index, item.ok)``
+
+        At most ``concurrency`` streams are open; ``rate`` caps starts per second;
+        ``ordered=True`` yields in input order. A failed question is an item with
+        ``error`` set and never cancels the others; leaving the loop cancels every
+        question still running. Queries are strings or dicts of :meth:`ask` arguments.
+        """
+        return run_batch(
+            self.ask,
+            queries,
+            concurrency=concurrency,
+            rate=rate,
+            ordered=ordered,
+            progress=progress,
+            ask_kwargs=ask_kwargs,
+        )
 
     async def chat_summaries(
         self, *, timeout: Timeout | float | None = None, max_retries: int | None = None

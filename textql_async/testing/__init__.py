@@ -35,7 +35,13 @@ from textql_async.testing._frames import (
     sse_comment,
     sse_frame,
 )
-from textql_async.testing._rules import Matcher, RecordedRequest, Script, ScriptSource
+from textql_async.testing._rules import (
+    Matcher,
+    RecordedRequest,
+    RecordedResponse,
+    Script,
+    ScriptSource,
+)
 from textql_async.testing._serve import serve, serve_forever
 from textql_async.testing._server import FakeTextQL
 from textql_async.testing._store import (
@@ -57,6 +63,7 @@ __all__ = [
     "HTTPError",
     "Matcher",
     "RecordedRequest",
+    "RecordedResponse",
     "Script",
     "ScriptEvent",
     "ScriptSource",

@@ -20,6 +20,7 @@ __all__ = [
     "FaultQueue",
     "Matcher",
     "RecordedRequest",
+    "RecordedResponse",
     "Script",
     "ScriptSource",
     "is_authorized",
@@ -53,6 +54,16 @@ class RecordedRequest:
     path: str
     query: dict[str, str]
     headers: CIMultiDictProxy[str]
+
+
+@dataclass(frozen=True)
+class RecordedResponse:
+    """A JSON response the fake sent: method, route template (``/v2/chats/{id}``), status, body."""
+
+    method: str
+    route: str
+    status: int
+    body: bytes
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from textql_async.testing._rules import (
     FaultQueue,
     Matcher,
     RecordedRequest,
+    RecordedResponse,
     ScriptSource,
     is_authorized,
     json_error,
@@ -87,6 +88,8 @@ class FakeTextQL:
         self.answer_completes_after = answer_completes_after
         self.requests: list[RecordedRequest] = []
         """Every request received, in arrival order (including rejected ones)."""
+        self.responses: list[RecordedResponse] = []
+        """Every JSON response sent, with its route template (for contract tests)."""
         self.store = ChatStore(org_id)
         self._answers: list[AnswerRule] = []
         self._faults = FaultQueue()
@@ -290,6 +293,14 @@ class FakeTextQL:
         request_id = _REQUEST_ID.get(None)
         if request_id is not None:
             response.headers.setdefault("X-Request-Id", request_id)
+        if isinstance(response, web.Response) and response.content_type == "application/json":
+            body = response.body
+            if isinstance(body, bytes):
+                resource = request.match_info.route.resource
+                route = resource.canonical if resource is not None else request.path
+                self.responses.append(
+                    RecordedResponse(request.method, route, response.status, body)
+                )
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

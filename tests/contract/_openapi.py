@@ -1,0 +1,104 @@
+"""Validate JSON bodies against the operations of the reference OpenAPI files.
+
+The reference copies live in ``../shared/reference`` beside the repository; a test
+that needs them is skipped with a clear reason when that folder is absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+import re
+from functools import cache
+from typing import Any
+
+REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference"
+SPEC_FILES = ("textql-v2-openapi.yml", "textql-chat-v1-openapi.yml")
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def reference_missing() -> str | None:
+    """Why the contract cannot be checked here, or ``None`` when it can."""
+    missing = [name for name in SPEC_FILES if not (REFERENCE / name).is_file()]
+    return f"reference OpenAPI files not found in {REFERENCE}: {missing}" if missing else None
+
+
+@cache
+def _spec(name: str) -> dict[str, Any]:
+    import yaml
+
+    loaded: dict[str, Any] = yaml.safe_load((REFERENCE / name).read_text())
+    return loaded
+
+
+def _template(path: str) -> str:
+    return _PARAM.sub("{}", path)
+
+
+def operation(method: str, route: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The spec document and operation object of ``method route``, if a spec has it."""
+    wanted = _template(route)
+    for name in SPEC_FILES:
+        spec = _spec(name)
+        for path, item in spec.get("paths", {}).items():
+            if _template(path) == wanted and method.lower() in (item or {}):
+                return spec, item[method.lower()]
+    return None
+
+
+def response_schema(method: str, route: str, status: int) -> dict[str, Any] | None:
+    """The JSON schema of a response, with ``$ref`` inlined and 3.0 ``nullable`` translated."""
+    found = operation(method, route)
+    if found is None:
+        raise AssertionError(f"{method} {route} is not an operation of the reference specs")
+    spec, op = found
+    responses = op.get("responses", {})
+    response = responses.get(str(status)) or responses.get("default")
+    if response is None:
+        raise AssertionError(f"{method} {route} documents no {status} response")
+    response = _resolve(spec, response)
+    content = (response.get("content") or {}).get("application/json")
+    if content is None or "schema" not in content:
+        return None
+    return _translate(_resolve(spec, content["schema"]))
+
+
+def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    if depth > 40:
+        return {}
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target: Any = spec
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            return _resolve(spec, copy.deepcopy(target), depth + 1)
+        return {k: _resolve(spec, v, depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(spec, v, depth + 1) for v in node]
+    return node
+
+
+def _translate(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _translate(v) for k, v in node.items() if k not in ("example", "examples")}
+        if out.pop("nullable", False) and isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        return out
+    if isinstance(node, list):
+        return [_translate(v) for v in node]
+    return node
+
+
+def validate(method: str, route: str, status: int, body: bytes) -> None:
+    """Raise ``AssertionError`` naming the route when ``body`` breaks the documented schema."""
+    import jsonschema
+
+    schema = response_schema(method, route, status)
+    if schema is None:
+        return
+    instance = json.loads(body)
+    try:
+        jsonschema.Draft202012Validator(schema).validate(instance)
+    except jsonschema.ValidationError as exc:
+        raise AssertionError(f"{method} {route} -> {status}: {exc.message} at {list(exc.path)}") from None
