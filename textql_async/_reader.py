@@ -93,13 +93,12 @@ class ResponseReader:
             now = anyio.current_time()
             if self._timeout.total is not None:
                 self._total_deadline = now + self._timeout.total
-            idle = self._timeout.idle
-            idle_deadline = now + idle if idle is not None else math.inf
-            with anyio.CancelScope(deadline=min(self._total_deadline, idle_deadline)) as scope:
+            # each attempt's wait for headers is bounded by the idle timeout in the transport;
+            # the whole opening (retries and backoff included) by the total timeout
+            with anyio.CancelScope(deadline=self._total_deadline) as scope:
                 response = await self._opener()
             if scope.cancelled_caught:
-                which = "idle" if idle_deadline <= self._total_deadline else "total"
-                raise APITimeoutError(f"{self._what} sent no response within the {which} timeout")
+                raise APITimeoutError(f"{self._what} sent no response within the total timeout")
             if self.closed:
                 response.close()
                 raise self.closed_error()

@@ -53,7 +53,7 @@ async def recover_answer(
         message = _assistant_message(messages, snapshot.assistant_msg_id)
         if message is not None and message.body:
             if previous is not None and message.body == previous:
-                return _result(snapshot, message)
+                return _result(snapshot, message, messages)
             previous = message.body
         if anyio.current_time() + delay > deadline:
             return None
@@ -72,11 +72,26 @@ def _assistant_message(messages: list[ChatMessage], assistant_msg_id: int | None
     return None
 
 
-def _result(snapshot: Snapshot, message: ChatMessage) -> AnaResult:
+def _user_message_id(messages: list[ChatMessage], assistant: ChatMessage) -> int | None:
+    """The id of the user message the assistant message answers (the one just before it)."""
+    previous: ChatMessage | None = None
+    for message in messages:
+        if message is assistant:
+            break
+        previous = message
+    if previous is not None and not previous.is_assistant:
+        return previous.inner_id
+    return None
+
+
+def _result(snapshot: Snapshot, message: ChatMessage, messages: list[ChatMessage]) -> AnaResult:
     blocks = tuple(message.body)
+    user_msg_id = snapshot.user_msg_id
+    if user_msg_id is None:
+        user_msg_id = _user_message_id(messages, message)
     return AnaResult(
         chat_id=snapshot.chat_id,
-        user_msg_id=snapshot.user_msg_id,
+        user_msg_id=user_msg_id,
         assistant_msg_id=snapshot.assistant_msg_id
         if snapshot.assistant_msg_id is not None
         else message.inner_id,

@@ -216,12 +216,14 @@ class Transport:
         idempotent: bool | None = None,
         stream: bool = False,
         connect: bool = False,
+        header_timeout: float | None = None,
     ) -> aiohttp.ClientResponse:
         """Send a request and return the open response once its status is a success.
 
         Error statuses become typed :class:`APIError` s. Retries follow the
         policy: connection errors and 408/409/429/5xx, with ``Retry-After``
         honoured; a non-idempotent request is re-sent only when it never left.
+        ``header_timeout`` bounds each attempt's wait for the response headers.
         """
         session = self._get_session()
         t = timeout or self.settings.timeout
@@ -256,15 +258,16 @@ class Transport:
                 raise APIConnectionError("the client is closed")
             log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
             try:
-                response = await session.request(
-                    method,
-                    url,
-                    params=query,
-                    data=body if body is not None else data,
-                    headers=all_headers,
-                    timeout=client_timeout,
-                )
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                with anyio.fail_after(header_timeout) if header_timeout else _nullcontext():
+                    response = await session.request(
+                        method,
+                        url,
+                        params=query,
+                        data=body if body is not None else data,
+                        headers=all_headers,
+                        timeout=client_timeout,
+                    )
+            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
                 if attempt < retries and (idempotent or never_sent) and data is None:
                     delay = policy.backoff(attempt)
@@ -393,7 +396,7 @@ async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
 
 
 def _connection_error(exc: BaseException, what: str) -> APIConnectionError:
-    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError)):
         return APITimeoutError(f"{what}: timed out")
     return APIConnectionError(f"{what}: {type(exc).__name__}: {exc}")
 

@@ -14,7 +14,7 @@ async def test_open_connections_drop_after_client_closes_mid_stream(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with FakeTextQL(event_delay=0.02) as fake:
+    async with FakeTextQL(event_delay=0.02, answer_completes_after=60) as fake:
         async with aiohttp.ClientSession(headers=fake.auth_headers()) as session:
             async with session.get(fake.url + "/api/ana", params={"query": "q"}) as resp:
                 await resp.content.readuntil(b"\n\n")  # chatId
@@ -25,8 +25,11 @@ async def test_open_connections_drop_after_client_closes_mid_stream(
             await fake.wait_for_disconnects(timeout=2)
             assert (fake.open_connections, fake.active_streams) == (0, 0)
             assert fake.total_connections == 1
-        # the server stopped streaming: the stored chat saw far fewer than all blocks
+        # the server stopped streaming: the stored chat saw far fewer than all blocks, and
+        # Ana's complete answer is still "being worked on" (hidden from the history)
         assert len(fake.chats[0].blocks) <= 1
+        assert fake.chats[0].pending
+        assert len(fake.chats[0].messages_json()) == 1
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert errors == []
 

@@ -113,8 +113,9 @@ async def test_drop_after_events(fake: FakeTextQL) -> None:
     assert status == 200
     assert received == render_script(SCRIPT[:2])
     assert isinstance(error, aiohttp.ClientPayloadError)
-    # the stored chat only has what was actually sent
-    assert fake.chats[0].chat_id == "c1" and fake.chats[0].blocks == {}
+    # like the real service, Ana finished server-side: the history holds the whole answer
+    assert fake.chats[0].chat_id == "c1"
+    assert fake.chats[0].blocks == {"b1": {"tag": "TextBlock", "contents": "Hello", "id": "b1"}}
 
 
 async def test_drop_after_bytes(fake: FakeTextQL) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -75,6 +75,7 @@ class AnaResource:
                 max_retries=max_retries,
                 idempotent=True,
                 stream=True,
+                header_timeout=t.idle,
             )
             await transport.expect_content_type(response, "text/event-stream")
             return response
@@ -154,7 +155,8 @@ class AnaResource:
         At most ``concurrency`` streams are open; ``rate`` caps starts per second;
         ``ordered=True`` yields in input order. A failed question is an item with
         ``error`` set and never cancels the others; leaving the loop cancels every
-        question still running. Queries are strings or dicts of :meth:`ask` arguments.
+        question still running. Queries are strings or dicts of :meth:`ask` arguments;
+        they are all checked here, so an invalid one raises before any request.
         """
         return run_batch(
             self.ask,
@@ -164,6 +166,7 @@ class AnaResource:
             ordered=ordered,
             progress=progress,
             ask_kwargs=ask_kwargs,
+            validate=_check_ask_arguments,
         )
 
     async def chat_summaries(
@@ -196,6 +199,17 @@ class AnaResource:
             max_retries=max_retries,
         )
         return decode_response(response, decode_chat_messages)
+
+
+def _check_ask_arguments(call: Mapping[str, Any]) -> None:
+    """Validate one batch question's ``ask()`` arguments before any request is sent."""
+    ana_params(
+        call["query"],
+        dataset=call.get("dataset"),
+        use_ontology=call.get("use_ontology", False),
+        ontology_connector_id=call.get("ontology_connector_id"),
+        clifford=call.get("clifford", False),
+    )
 
 
 def ana_params(
