@@ -56,6 +56,25 @@ from textql_async.models.ana import (
     UnknownBlock,
     UnknownResult,
 )
+from textql_async.models.v1 import (
+    V1Chat,
+    V1ChatMessage,
+    V1ChatPage,
+    V1ChatResponse,
+    V1ChatThread,
+    V1ChatTools,
+    V1Paradigm,
+    V1ParadigmOptions,
+    V1PreviewCell,
+)
+from textql_async.models.v1_enums import (
+    V1ChatSource,
+    V1LlmModel,
+    V1Methodology,
+    V1ParadigmType,
+    V1SortBy,
+    V1SortDirection,
+)
 from textql_async.models.v2_chats import (
     Asset,
     AssetEvent,
@@ -149,6 +168,21 @@ __all__ = [
     "UnknownEvent",
     "UnknownResult",
     "UnprocessableEntityError",
+    "V1Chat",
+    "V1ChatMessage",
+    "V1ChatPage",
+    "V1ChatResponse",
+    "V1ChatSource",
+    "V1ChatThread",
+    "V1ChatTools",
+    "V1LlmModel",
+    "V1Methodology",
+    "V1Paradigm",
+    "V1ParadigmOptions",
+    "V1ParadigmType",
+    "V1PreviewCell",
+    "V1SortBy",
+    "V1SortDirection",
     "ValidationError",
     "__version__",
 ]

@@ -281,8 +281,8 @@ class Transport:
                 return response
             error = await self._error_from(response)
             retry = _should_retry(response.status, response.headers.get("x-should-retry"))
-            if connect and error.code in CONNECT_RETRY_CODES:
-                retry = True
+            if connect and error.code in CONNECT_CODE_ERRORS:
+                retry = error.code in CONNECT_RETRY_CODES  # the Connect code, not the status
             if retry and attempt < retries and idempotent and data is None:
                 wished = _retry_after(response.headers)
                 delay = policy.backoff(attempt) if wished is None else wished

@@ -82,6 +82,10 @@ def _resolve(spec: dict[str, Any], node: Any, depth: int = 0) -> Any:
 def _translate(node: Any) -> Any:
     if isinstance(node, dict):
         out = {k: _translate(v) for k, v in node.items() if k not in ("example", "examples")}
+        if "oneOf" in out and "properties" not in out:
+            # protobuf oneofs: the spec pairs oneOf with additionalProperties: false and no
+            # properties, which strictly admits only {}; the variants decide instead
+            out.pop("additionalProperties", None)
         if out.pop("nullable", False) and isinstance(out.get("type"), str):
             out["type"] = [out["type"], "null"]
         return out
