@@ -9,10 +9,15 @@ import aiohttp
 from textql_async._config import RetryPolicy, Timeout, resolve_settings
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
+from textql_async.resources.api_keys import ApiKeysResource
+from textql_async.resources.changes import ChangesResource
 from textql_async.resources.chats import ChatsResource
 from textql_async.resources.connectors import ConnectorsResource
+from textql_async.resources.members import MembersResource
 from textql_async.resources.models import ModelsResource
 from textql_async.resources.partner import PartnerResource
+from textql_async.resources.playbooks import PlaybooksResource
+from textql_async.resources.sandcastles import SandcastlesResource
 from textql_async.resources.v1 import V1Resource
 
 __all__ = ["AsyncTextQL"]
@@ -40,6 +45,11 @@ class AsyncTextQL:
     chats: ChatsResource
     models: ModelsResource
     connectors: ConnectorsResource
+    playbooks: PlaybooksResource
+    sandcastles: SandcastlesResource
+    changes: ChangesResource
+    members: MembersResource
+    api_keys: ApiKeysResource
     v1: V1Resource
     partner: PartnerResource
 
@@ -74,6 +84,11 @@ class AsyncTextQL:
         self.chats = ChatsResource(self._transport)
         self.models = ModelsResource(self._transport)
         self.connectors = ConnectorsResource(self._transport)
+        self.playbooks = PlaybooksResource(self._transport)
+        self.sandcastles = SandcastlesResource(self._transport)
+        self.changes = ChangesResource(self._transport)
+        self.members = MembersResource(self._transport)
+        self.api_keys = ApiKeysResource(self._transport)
         self.v1 = V1Resource(self._transport)
         self.partner = PartnerResource(self._transport)
 

@@ -18,8 +18,9 @@ __all__ = ["RouteFamily"]
 class RouteFamily(Protocol):
     """What a family module provides to the fake server."""
 
-    #: the path prefix this family answers (``/v2/``, ``/v1/``, ``/partner/``)
-    prefix: str
+    @property
+    def prefix(self) -> str | tuple[str, ...]:
+        """The path prefix(es) this family answers (``/v2/``, ``/v1/``, ``/partner/``)."""
 
     def add_routes(self, app: web.Application) -> None:
         """Register the family's handlers on the fake's application."""

@@ -42,7 +42,12 @@ from textql_async.testing._store import ChatStore, StoredChat, StreamRecorder
 from textql_async.testing._stream import StreamPlan, write_stream
 from textql_async.testing._v1 import V1Routes
 from textql_async.testing._v2 import V2Routes
+from textql_async.testing._v2_api_keys import ApiKeyRoutes
+from textql_async.testing._v2_changes import ChangeRoutes
 from textql_async.testing._v2_connectors import ConnectorRoutes
+from textql_async.testing._v2_members import MemberRoutes
+from textql_async.testing._v2_playbooks import PlaybookRoutes
+from textql_async.testing._v2_sandcastles import SandcastleRoutes
 
 if TYPE_CHECKING:
     from textql_async._client import AsyncTextQL
@@ -104,10 +109,25 @@ class FakeTextQL:
         """The key the partner routes (``/partner/...``, ``X-API-Key``) accept."""
         self.v2 = V2Routes(self)
         self.connectors = ConnectorRoutes(self)
+        self.playbooks = PlaybookRoutes(self)
+        self.sandcastles = SandcastleRoutes(self)
+        self.changes = ChangeRoutes(self)
+        self.members = MemberRoutes(self)
+        self.api_keys = ApiKeyRoutes(self)
         self.v1 = V1Routes(self)
         self.partner = PartnerRoutes(self)
-        # the most specific prefix first: /v2/connectors before /v2/
-        self._families: tuple[RouteFamily, ...] = (self.connectors, self.v2, self.v1, self.partner)
+        # the most specific prefixes first: /v2/connectors etc. before /v2/
+        self._families: tuple[RouteFamily, ...] = (
+            self.connectors,
+            self.playbooks,
+            self.sandcastles,
+            self.changes,
+            self.members,
+            self.api_keys,
+            self.v2,
+            self.v1,
+            self.partner,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
