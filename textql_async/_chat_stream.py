@@ -7,6 +7,7 @@ text, cell, asset, done). The snapshot keeps cells in order with replace-by-id
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
@@ -14,7 +15,13 @@ import anyio
 import msgspec
 
 from textql_async._config import Timeout
-from textql_async._exceptions import APITimeoutError, ChatFailedError, StreamError, TextQLError
+from textql_async._exceptions import (
+    APITimeoutError,
+    ChatFailedError,
+    EventTooLargeError,
+    StreamError,
+    TextQLError,
+)
 from textql_async._reader import Opener, ResponseReader, StreamRegistry
 from textql_async.models.v2_chats import (
     Asset,
@@ -31,7 +38,7 @@ from textql_async.models.v2_chats import (
     result_from_chat_snapshot,
 )
 from textql_async.sansio.slots import OrderedSlots
-from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE, ServerSentEvent, SSEDecoder
 
 __all__ = ["ChatStream"]
 
@@ -70,7 +77,13 @@ class ChatStream:
         self._cells: OrderedSlots[ChatCell] = OrderedSlots()
         self._assets: list[Asset] = []
         self._done: Done | None = None
+        # events decoded from the body but not yet handed out: the snapshot reflects only
+        # what the consumer has seen, so it is right after every event of a chunk
+        self._pending: deque[ChatEvent] = deque()
+        self._pending_error: TextQLError | None = None
+        self._done_seen = False  # the done event was read (it may still be pending)
         self._finished = False
+        self._entered = False
         self._error: BaseException | None = None
 
     def __repr__(self) -> str:
@@ -79,6 +92,7 @@ class ChatStream:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def __aenter__(self) -> ChatStream:
+        self._entered = True
         await self._open()
         return self
 
@@ -92,7 +106,7 @@ class ChatStream:
 
     async def aclose(self) -> None:
         """Close the response; with ``cancel_on_exit``, ask the server to stop an unfinished answer."""
-        unfinished = self._done is None and self._reader.opened
+        unfinished = not self._done_seen and self._reader.opened
         self.close()
         chat_id = self.chat_id
         if unfinished and self._cancel_on_exit and self._cancel is not None and chat_id:
@@ -152,13 +166,28 @@ class ChatStream:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def _next_events(self) -> list[ChatEvent] | None:
+    async def _next_event(self) -> ChatEvent | None:
+        """The next event, applied to the snapshot as it is handed out; ``None`` at the end."""
+        while True:
+            if self._pending:
+                event = self._pending.popleft()
+                self._apply(event)
+                return event
+            if self._pending_error is not None:
+                error, self._pending_error = self._pending_error, None
+                self._fail(error)
+                raise error
+            if not await self._fill():
+                return None
+
+    async def _fill(self) -> bool:
+        """Read until events (or an error after them) are pending; ``False`` at the end."""
         if self._finished:
             if self._error is not None:
                 raise self._error
-            if self._done is None:
+            if not self._done_seen:
                 raise self._with_partial(self._reader.closed_error())
-            return None
+            return False
         await self._open()
         reader = self._reader
         try:
@@ -166,30 +195,40 @@ class ChatStream:
                 chunk = await reader.read()
                 if not chunk:
                     self._end_of_body()
-                    return None
-                events: list[ChatEvent] = []
-                for sse in self._sse.feed(chunk):
-                    try:
-                        event = decode_chat_event(sse.data)
-                    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                        raise self._with_partial(
-                            StreamError(f"malformed chat event: {exc}", raw=sse.data)
-                        ) from None
-                    self._apply(event)
-                    events.append(event)
-                    if self._done is not None:
-                        break
-                if events:
+                    return False
+                try:
+                    batch = self._sse.feed(chunk)
+                except EventTooLargeError as exc:
+                    batch, self._pending_error = exc.events, exc
+                self._decode(batch)
+                if self._pending:
                     reader.event_arrived()
-                if self._done is not None:
+                if self._done_seen:
+                    self._pending_error = None  # the answer is complete: ignore what follows
                     self._finished = True
                     await reader.finish()
-                    return events
-                if events:
-                    return events
+                elif self._pending_error is not None:
+                    self._finished = True
+                    reader.close()
+                if self._pending or self._pending_error is not None or self._finished:
+                    return True
         except BaseException as exc:
             self._fail(exc)
             raise
+
+    def _decode(self, batch: list[ServerSentEvent]) -> None:
+        for sse in batch:
+            if not sse.data.strip():
+                continue  # an empty data line (a heartbeat) carries no event
+            try:
+                event = decode_chat_event(sse.data)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                self._pending_error = StreamError(f"malformed chat event: {exc}", raw=sse.data)
+                return
+            self._pending.append(event)
+            if isinstance(event, Done):
+                self._done_seen = True
+                return
 
     def _with_partial(self, exc: StreamError) -> StreamError:
         exc.partial = self.snapshot
@@ -208,7 +247,7 @@ class ChatStream:
     def _end_of_body(self) -> None:
         self._sse.close()
         self._finished = True
-        if self._done is not None:
+        if self._done_seen:
             self._reader.close(release=True)
             return
         if self._reader.closed:
@@ -223,12 +262,12 @@ class ChatStream:
         return self._iter_events()
 
     async def _iter_events(self) -> AsyncIterator[ChatEvent]:
-        while True:
-            events = await self._next_events()
-            if events is None:
-                return
-            for event in events:
+        try:
+            while (event := await self._next_event()) is not None:
                 yield event
+        finally:
+            if not self._entered:
+                self.close()  # iterated without ``async with``: nothing else would close it
 
     async def text_deltas(self) -> AsyncIterator[str]:
         """The answer's Markdown text, piece by piece."""
@@ -243,7 +282,7 @@ class ChatStream:
 
     async def final(self) -> ChatResult:
         """Read to the end; a ``failed`` answer raises :class:`ChatFailedError` with the partial result."""
-        while await self._next_events() is not None:
+        while await self._next_event() is not None:
             pass
         result = result_from_chat_snapshot(self.snapshot)
         if result.status == "failed":

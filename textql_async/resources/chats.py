@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack
 from typing import Any, Literal
@@ -32,8 +33,6 @@ __all__ = ["ChatsResource"]
 SortBy = Literal["name", "created_at", "updated_at"]
 SortDirection = Literal["asc", "desc"]
 _MAX_FILES = 10
-
-
 
 _response = msgspec.json.Decoder(ChatResponse).decode
 _thread = msgspec.json.Decoder(ChatThread).decode
@@ -103,17 +102,16 @@ class ChatsResource:
 
         ``async with client.chats.stream("Top customers?") as s: print((await s.final()).text)``
         """
-        stack = ExitStack()
-        try:
-            body, form = _chat_body(question, chat_id, model, connector_ids, tools, files, stack)
-        except BaseException:
-            stack.close()
-            raise
+        args = (question, chat_id, model, connector_ids, tools, files)
+        with ExitStack() as probe:  # check every argument, and that the files exist, right now
+            _chat_body(*args, probe)
         transport = self._transport
         t = _timeout(timeout) or transport.settings.timeout
 
         async def opener() -> aiohttp.ClientResponse:
-            try:
+            # files are opened only when the stream is, so a stream never entered leaks nothing
+            with ExitStack() as stack:
+                body, form = _chat_body(*args, stack)
                 response = await transport.open(
                     "POST",
                     "/v2/chats/stream",
@@ -124,9 +122,8 @@ class ChatsResource:
                     max_retries=max_retries,
                     idempotent=False,
                     stream=True,
+                    header_timeout=t.idle,
                 )
-            finally:
-                stack.close()
             await transport.expect_content_type(response, "text/event-stream")
             return response
 
@@ -192,6 +189,8 @@ class ChatsResource:
 
         ``async for chat in client.chats.iter(search_term="revenue"): ...``
         """
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be between 1 and 100")
 
         async def fetch(offset: int | None) -> ChatPage:
             return await self.list(
@@ -215,10 +214,16 @@ class ChatsResource:
         offset: int | None = None,
         timeout: Timeout | float | None = None,
     ) -> CellsPage:
-        """One page of a chat's execution steps, newest first (``has_more`` when older ones exist).
+        """One page of a chat's execution steps, paging back from the newest.
+
+        The page holds the ``limit`` most recent cells after skipping ``offset``
+        (extended back to the start of their turn, so it may hold a few more), in
+        conversation order; ``has_more`` when older ones exist.
 
         ``page = await client.chats.cells(chat_id, limit=50)``
         """
+        if limit is not None and not 1 <= limit <= 500:
+            raise ValueError("limit must be between 1 and 500")
         if offset is not None and offset < 0:
             raise ValueError("offset must not be negative")
         response = await self._transport.request(
@@ -230,17 +235,20 @@ class ChatsResource:
         return decode_response(response, _cells)
 
     def iter_cells(self, chat_id: str, *, page_size: int = 200) -> AsyncIterator[ChatCell]:
-        """Every cell of a chat, newest first, fetching pages lazily.
+        """Every cell of a chat, newest first, fetching pages (of about ``page_size``) lazily.
 
         ``async for cell in client.chats.iter_cells(chat_id): ...``
         """
         require_text("chat_id", chat_id)
+        if not 1 <= page_size <= 500:
+            raise ValueError("page_size must be between 1 and 500")
 
         async def fetch(offset: int | None) -> CellsPage:
             return await self.cells(chat_id, limit=page_size, offset=offset or 0)
 
+        # each page is in conversation order: reversed, the whole walk is newest first
         return paginate(
-            fetch, lambda p: p.cells, by_offset(lambda p: len(p.cells), lambda p: p.has_more)
+            fetch, lambda p: p.cells[::-1], by_offset(lambda p: len(p.cells), lambda p: p.has_more)
         )
 
     async def cell(
@@ -285,6 +293,8 @@ def _chat_body(
     if model is not None and chat_id is not None:
         raise ValueError("model can only be chosen for a new chat: pass model or chat_id, not both")
     ids = [_connector_id(c) for c in connector_ids] if connector_ids is not None else None
+    if isinstance(files, (str, bytes, os.PathLike)) or hasattr(files, "read"):
+        raise TypeError("files must be a list of files (paths, (name, bytes) pairs or file objects)")
     if files:
         if tools is not None:
             raise ValueError("tools cannot be sent with files (the multipart form has no tools)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textql_async._config import Timeout, as_timeout
 from textql_async._transport import Transport
 from textql_async.models.v2_chats import Model, models_decoder
 from textql_async.resources._base import decode_response
@@ -15,10 +16,12 @@ class ModelsResource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self) -> list[Model]:
+    async def list(self, *, timeout: Timeout | float | None = None) -> list[Model]:
         """Every model this key may use; ``default`` marks the organization's default.
 
         ``ids = [m.id for m in await client.models.list()]``
         """
-        response = await self._transport.request("GET", "/v2/models")
+        response = await self._transport.request(
+            "GET", "/v2/models", timeout=as_timeout(timeout) if timeout is not None else None
+        )
         return decode_response(response, models_decoder.decode).models
