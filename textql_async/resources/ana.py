@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -103,6 +103,8 @@ class AnaResource:
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
+        ``print((await client.ana.ask("Which store is the largest?")).answer)``
+
         With ``recover`` (the default), an answer whose stream broke after its
         chat id arrived (connection reset, truncated body, idle timeout) is
         fetched from the chat history instead, polling for up to
@@ -147,7 +149,7 @@ class AnaResource:
         ordered: bool = False,
         progress: Progress | None = None,
         **ask_kwargs: Any,
-    ) -> AsyncIterator[BatchItem]:
+    ) -> AsyncGenerator[BatchItem, None]:
         """Ask many questions at once; yields a :class:`BatchItem` per answer as each completes.
 
         ``async for item in client.ana.batch(questions, concurrency=16): print(item.index, item.ok)``
@@ -172,7 +174,10 @@ class AnaResource:
     async def chat_summaries(
         self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
     ) -> list[ChatSummary]:
-        """Every chat with its title and the time of its last user message."""
+        """Every chat with its title and the time of its last user message.
+
+        ``titles = [c.inner_val.summary for c in await client.ana.chat_summaries()]``
+        """
         response = await self._transport.request(
             "GET",
             "/api/ana/chat/summary",
@@ -189,7 +194,10 @@ class AnaResource:
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
     ) -> list[ChatMessage]:
-        """The messages of one chat, oldest first, each with its blocks."""
+        """The messages of one chat, oldest first, each with its blocks.
+
+        ``for m in await client.ana.chat_messages(chat_id): print(m.author.tag, m.body)``
+        """
         require_text("chat_id", chat_id)
         response = await self._transport.request(
             "GET",
