@@ -13,7 +13,7 @@ from textql_async.resources.api_keys import ApiKeysResource
 from textql_async.resources.changes import ChangesResource
 from textql_async.resources.chats import ChatsResource
 from textql_async.resources.connectors import ConnectorsResource
-from textql_async.resources.members import MembersResource
+from textql_async.resources.members import MembersResource, RolesResource
 from textql_async.resources.models import ModelsResource
 from textql_async.resources.partner import PartnerResource
 from textql_async.resources.playbooks import PlaybooksResource
@@ -49,6 +49,7 @@ class AsyncTextQL:
     sandcastles: SandcastlesResource
     changes: ChangesResource
     members: MembersResource
+    roles: RolesResource
     api_keys: ApiKeysResource
     v1: V1Resource
     partner: PartnerResource
@@ -88,6 +89,7 @@ class AsyncTextQL:
         self.sandcastles = SandcastlesResource(self._transport)
         self.changes = ChangesResource(self._transport)
         self.members = MembersResource(self._transport)
+        self.roles = RolesResource(self._transport)
         self.api_keys = ApiKeysResource(self._transport)
         self.v1 = V1Resource(self._transport)
         self.partner = PartnerResource(self._transport)
