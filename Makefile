@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint typecheck pytest bench soak clean
+.PHONY: demo relay test lint typecheck pytest bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/textql-async demo
 
+# The websocket relay (examples/websocket_relay/) on an embedded FakeTextQL; prints its URL.
+# With TEXTQL_API_KEY set it asks TextQL instead. RELAY_PORT=0 picks a free port.
+RELAY_PORT ?= 8080
+relay: $(STAMP)
+	$(BIN)/python examples/websocket_relay/app.py --port $(RELAY_PORT)
+
 lint: $(STAMP)
-	$(BIN)/ruff check textql_async tests examples benchmarks
+	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict textql_async

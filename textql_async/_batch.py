@@ -11,7 +11,8 @@ an exception, cancellation) cancels and awaits every task still running.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Union
 
 import anyio
@@ -61,7 +62,7 @@ class _RateLimiter:
             await anyio.sleep(start - now)
 
 
-async def run_batch(
+def run_batch(
     ask: Callable[..., Awaitable[AnaResult]],
     queries: Iterable[Query],
     *,
@@ -70,12 +71,46 @@ async def run_batch(
     ordered: bool = False,
     progress: Progress | None = None,
     ask_kwargs: Mapping[str, Any] | None = None,
-) -> AsyncIterator[BatchItem]:
-    """Ask every query; yield a :class:`BatchItem` per answer (completion order unless ``ordered``)."""
+    validate: Callable[[Mapping[str, Any]], object] | None = None,
+) -> AsyncGenerator[BatchItem, None]:
+    """Ask every query; yield a :class:`BatchItem` per answer (completion order unless ``ordered``).
+
+    Every query is checked here, before any request: a bad ``concurrency`` or
+    ``rate``, a dict without ``query``, an argument ``ask`` does not take
+    (``TypeError``) or a value ``validate`` rejects (``ValueError``) raises at
+    once, so a batch never half-runs because its 900th question was empty.
+    """
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive (requests per second) or None")
     items = list(queries)
-    calls = [_call_arguments(q, ask_kwargs or {}) for q in items]  # ValueError before any request
+    calls = [_call_arguments(q, ask_kwargs or {}) for q in items]
+    signature = _signature(ask)
+    for call in calls:
+        if signature is not None:
+            signature.bind(**call)  # TypeError for an argument ask() does not take
+        if validate is not None:
+            validate(call)
+    return _run(ask, items, calls, concurrency, rate, ordered, progress)
+
+
+def _signature(function: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(function)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return None
+
+
+async def _run(
+    ask: Callable[..., Awaitable[AnaResult]],
+    items: list[Query],
+    calls: list[dict[str, Any]],
+    concurrency: int,
+    rate: float | None,
+    ordered: bool,
+    progress: Progress | None,
+) -> AsyncGenerator[BatchItem, None]:
     limiter = anyio.CapacityLimiter(concurrency)
     pacer = _RateLimiter(rate)
     send, receive = anyio.create_memory_object_stream[BatchItem](len(items) or 1)
@@ -89,7 +124,10 @@ async def run_batch(
                 item = BatchItem(index, items[index], error=exc)
             else:
                 item = BatchItem(index, items[index], result=result)
-        send.send_nowait(item)
+        try:
+            send.send_nowait(item)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):  # pragma: no cover
+            pass  # the consumer left between this answer and the cancellation
 
     tasks = [asyncio.ensure_future(one(i)) for i in range(len(items))]
     done = 0

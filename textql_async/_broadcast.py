@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from textql_async._exceptions import StreamError
 from textql_async.sansio.fold import Snapshot
 
 if TYPE_CHECKING:
@@ -26,20 +27,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Broadcaster", "Subscription"]
 
-_END = None  # sent after the last snapshot
-
 
 class Subscription:
     """One subscriber's view: ``async for snapshot in subscription``; leave with ``async with``."""
 
     def __init__(self, broadcaster: Broadcaster, buffer: int) -> None:
         self._broadcaster = broadcaster
-        send, receive = anyio.create_memory_object_stream[Snapshot | None](buffer)
-        self._send: MemoryObjectSendStream[Snapshot | None] = send
-        self._receive: MemoryObjectReceiveStream[Snapshot | None] = receive
+        send, receive = anyio.create_memory_object_stream[Snapshot](buffer)
+        self._send: MemoryObjectSendStream[Snapshot] = send
+        self._receive: MemoryObjectReceiveStream[Snapshot] = receive
         #: how many snapshots were skipped because this subscriber fell behind
         self.skipped = 0
         self._closed = False
+        self._last: Snapshot | None = None
 
     async def __aenter__(self) -> Subscription:
         return self
@@ -61,10 +61,11 @@ class Subscription:
         self._receive.close()
         await self._broadcaster._leave(self)
 
-    def _offer(self, snapshot: Snapshot | None) -> None:
+    def _offer(self, snapshot: Snapshot) -> None:
         """Queue without blocking; when full, drop the oldest snapshot for this newer one."""
-        if self._closed:
+        if self._closed or snapshot is self._last:
             return
+        self._last = snapshot
         try:
             self._send.send_nowait(snapshot)
         except anyio.WouldBlock:
@@ -77,6 +78,14 @@ class Subscription:
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
 
+    def _end(self) -> None:
+        """No more snapshots: the subscriber reads what is queued, then the end (or the error).
+
+        Closing the send side, rather than queueing an end marker, means the end can
+        never push the final snapshot out of a full buffer.
+        """
+        self._send.close()
+
     def __aiter__(self) -> AsyncIterator[Snapshot]:
         return self._iterate()
 
@@ -84,14 +93,14 @@ class Subscription:
         while True:
             try:
                 item = await self._receive.receive()
-            except (anyio.EndOfStream, anyio.ClosedResourceError):
-                return
-            if item is _END:
-                error = self._broadcaster.error
-                if error is not None:
-                    raise error
+            except anyio.EndOfStream:  # the upstream ended: done, or failed
+                break
+            except anyio.ClosedResourceError:  # this subscriber left
                 return
             yield item
+        error = self._broadcaster.error
+        if error is not None and not self._closed:
+            raise error
 
 
 class Broadcaster:
@@ -114,6 +123,11 @@ class Broadcaster:
         return self._stream.snapshot
 
     @property
+    def finished(self) -> bool:
+        """Whether the upstream has ended (done, failed, or closed because everyone left)."""
+        return self._finished
+
+    @property
     def subscriber_count(self) -> int:
         """How many subscribers are listening."""
         return len(self._subscribers)
@@ -126,14 +140,18 @@ class Broadcaster:
         if current.blocks or current.chat_id is not None or current.done:
             subscription._offer(current)
         if self._finished:
-            subscription._offer(_END)
+            subscription._end()
         elif self._pump is None:
             self._pump = asyncio.ensure_future(self._run())
         return subscription
 
     async def _run(self) -> None:
+        last: Snapshot | None = None
         try:
             async for snapshot in self._stream.snapshots():
+                if snapshot is last:  # one chunk can yield the same state several times
+                    continue
+                last = snapshot
                 for subscription in list(self._subscribers):
                     subscription._offer(snapshot)
         except Exception as exc:
@@ -141,7 +159,7 @@ class Broadcaster:
         finally:
             self._finished = True
             for subscription in list(self._subscribers):
-                subscription._offer(_END)
+                subscription._end()
 
     async def _leave(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
@@ -153,3 +171,8 @@ class Broadcaster:
             with anyio.CancelScope(shield=True):
                 await asyncio.gather(pump, return_exceptions=True)
         await self._stream.aclose()
+        if self.error is None and not self._stream.snapshot.done:
+            # a subscriber arriving now gets what arrived, then this error
+            self.error = StreamError(
+                "the broadcast ended early: every subscriber left", snapshot=self._stream.snapshot
+            )

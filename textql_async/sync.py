@@ -41,8 +41,13 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="textql-sync", daemon=True)
         self._thread.start()
+        self.closed = False
 
     def run(self, awaitable: Awaitable[T]) -> T:
+        if self.closed:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never awaited: say so without a RuntimeWarning
+            raise RuntimeError("this sync TextQL client is closed")
         if threading.current_thread() is self._thread:
             raise RuntimeError("a sync TextQL call cannot be made from its own event-loop thread")
 
@@ -51,7 +56,22 @@ class _LoopThread:
 
         return asyncio.run_coroutine_threadsafe(wrapper(), self.loop).result()
 
+    async def _drain(self) -> None:
+        """Close abandoned async generators (a half-read batch) and cancel what is left."""
+        await self.loop.shutdown_asyncgens()
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def drain(self) -> None:
+        self.run(self._drain())
+
     def stop(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join()
         self.loop.close()
@@ -87,18 +107,27 @@ class _Proxy:
         return _iterate(self._target.__aiter__(), self._runner)
 
 
+async def _anext(iterator: Any) -> Any:
+    # called on the loop thread, so an async generator is registered with that loop
+    # (its first __anext__ runs the loop's asyncgen hooks) and closed with it
+    return await iterator.__anext__()
+
+
+async def _aclose(iterator: Any) -> None:
+    await iterator.aclose()
+
+
 def _iterate(iterator: Any, runner: _LoopThread) -> Iterator[Any]:
     try:
         while True:
             try:
-                item = runner.run(iterator.__anext__())
+                item = runner.run(_anext(iterator))
             except StopAsyncIteration:
                 return
             yield _wrap(item, runner)
     finally:
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            runner.run(aclose())
+        if hasattr(iterator, "aclose") and not runner.closed:  # else: closed with the client
+            runner.run(_aclose(iterator))
 
 
 def _wrap(value: Any, runner: _LoopThread) -> Any:
@@ -121,7 +150,10 @@ def _is_resource(value: Any) -> bool:
 
 def _call(function: Callable[..., Any], runner: _LoopThread) -> Callable[..., Any]:
     def blocking(*args: Any, **kwargs: Any) -> Any:
-        return _wrap(function(*args, **kwargs), runner)
+        async def call() -> Any:  # on the loop thread: a method may start a task
+            return function(*args, **kwargs)
+
+        return _wrap(runner.run(call()), runner)
 
     blocking.__doc__ = function.__doc__
     blocking.__name__ = getattr(function, "__name__", "call")
@@ -170,6 +202,7 @@ class TextQL:
             return
         self._closed = True
         try:
+            self._runner.drain()
             self._runner.run(self._client.aclose())
         finally:
             self._runner.stop()

@@ -19,6 +19,7 @@ from textql_async._exceptions import (
 )
 from textql_async._version import __version__
 from textql_async.cli._ask import AskOptions, choose_mode, run_ask
+from textql_async.cli._batch import add_batch_parser, batch_options, run_batch_command
 from textql_async.cli._fake import DEMO_QUESTION, run_demo, run_fake_server
 from textql_async.cli._history import run_chats, run_messages
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "messages", parents=[conn, as_json], help="print the messages of one chat"
     )
     messages.add_argument("chat_id", metavar="CHAT_ID")
+    add_batch_parser(commands, [conn])
 
     demo = commands.add_parser(
         "demo", parents=[as_json], help="ask a bundled fake server (no credentials needed)"
@@ -98,6 +100,8 @@ async def _with_client(args: argparse.Namespace) -> None:
             await run_ask(client, options, choose_mode(args.json))
         elif args.command == "chats":
             await run_chats(client, args.json)
+        elif args.command == "batch":
+            await run_batch_command(client, batch_options(args))
         else:
             await run_messages(client, args.chat_id, args.json)
 
