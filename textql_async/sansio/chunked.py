@@ -188,8 +188,8 @@ class AnaDecoder:
         payload = memoryview(joined)[len(_PREFIX) :]
         try:
             blocks: list[Any] = (_lazy_lines if coalesce else _full_lines).decode_lines(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return None  # malformed or unknown: the general path reports it precisely
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            return None  # malformed, unknown or not UTF-8: the general path handles it exactly
         if len(blocks) != events:
             return None  # some data value spanned lines or held two values: not plain
         if coalesce:
@@ -210,7 +210,7 @@ class AnaDecoder:
             newest[lazy.id] = lazy
         try:
             blocks = [_materialize(lazy) for lazy in newest.values()]
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
             return None
         apply = self._fold.apply_block
         return [apply(block) for block in blocks]
