@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import ipaddress
 import logging
-import re
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Protocol
 
@@ -27,9 +24,8 @@ from textql_async._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
-    RateLimitError,
-    error_class_for_status,
 )
+from textql_async._http_errors import api_error, retry_after, should_retry
 from textql_async._version import __version__
 
 __all__ = ["AuthScheme", "Response", "Transport"]
@@ -40,14 +36,11 @@ AuthScheme = Literal["ana", "bearer", "partner", "none"]
 ParamValue = str | int | float | bool | None
 Params = Mapping[str, ParamValue | Sequence[str | int]]
 
-_RETRY_STATUSES = frozenset({408, 409, 429})
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_RETRY_AFTER = 60.0
 _REDACTED = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
 _json = msgspec.json.Decoder()
 _json_encoder = msgspec.json.Encoder()
-_TAG = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"\s+")
 
 
 class _Closable(Protocol):
@@ -280,11 +273,11 @@ class Transport:
             if response.status < 300:
                 return response
             error = await self._error_from(response)
-            retry = _should_retry(response.status, response.headers.get("x-should-retry"))
+            retry = should_retry(response.status, response.headers.get("x-should-retry"))
             if connect and error.code in CONNECT_CODE_ERRORS:
                 retry = error.code in CONNECT_RETRY_CODES  # the Connect code, not the status
             if retry and attempt < retries and idempotent and data is None:
-                wished = _retry_after(response.headers)
+                wished = retry_after(response.headers)
                 delay = policy.backoff(attempt) if wished is None else wished
                 if delay <= _MAX_RETRY_AFTER:
                     log.debug("retrying %s %s in %.2fs after %s", method, path, delay, response.status)
@@ -309,6 +302,10 @@ class Transport:
             request_id=error.request_id,
         )
 
+    def error_from_body(self, status: int, headers: Mapping[str, str], raw: bytes) -> APIError:
+        """Build the typed error for an error status from its body, credentials redacted."""
+        return api_error(status, headers, raw, self.redact)
+
     async def _error_from(self, response: aiohttp.ClientResponse) -> APIError:
         try:
             raw = await _read_bounded(response, _MAX_ERROR_BODY)
@@ -318,61 +315,6 @@ class Transport:
             response.release()
         return self.error_from_body(response.status, response.headers, raw)
 
-    def error_from_body(self, status: int, headers: Mapping[str, str], raw: bytes) -> APIError:
-        """Build the typed error for an error status from its body (JSON or not)."""
-        body: object
-        code: str | None = None
-        message: str | None = None
-        try:
-            body = _json.decode(raw) if raw else None
-        except msgspec.DecodeError:
-            body = raw.decode("utf-8", "replace")
-        if isinstance(body, dict):
-            err = body.get("error")
-            if isinstance(err, dict):
-                code = _str_or_none(err.get("code"))
-                message = _str_or_none(err.get("message"))
-            elif isinstance(err, str):
-                message = err
-            if message is None:
-                message = _str_or_none(body.get("message"))
-                code = code or _str_or_none(body.get("code"))
-            if message is None and "detail" in body:
-                message = _describe_detail(body["detail"])
-        elif isinstance(body, str):
-            message = _html_summary(body)
-        reason = _REASONS.get(status, "error")
-        text = f"HTTP {status} {reason}"
-        if code:
-            text += f" ({code})"
-        if message:
-            text += f": {self.redact(message)}"
-        request_id = headers.get("x-request-id") or headers.get("request-id")
-        cls = error_class_for_status(status)
-        if isinstance(body, dict) and isinstance(body.get("code"), str) and "error" not in body:
-            cls = CONNECT_CODE_ERRORS.get(body["code"], cls)  # a Connect-RPC error body
-        if cls is RateLimitError:
-            return RateLimitError(
-                text, status=status, body=body, request_id=request_id, code=code,
-                retry_after=_retry_after(headers),
-            )
-        return cls(text, status=status, body=body, request_id=request_id, code=code)
-
-
-_REASONS = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request Timeout",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
 
 
 class _nullcontext:
@@ -401,36 +343,6 @@ def _connection_error(exc: BaseException, what: str) -> APIConnectionError:
     return APIConnectionError(f"{what}: {type(exc).__name__}: {exc}")
 
 
-def _should_retry(status: int, header: str | None) -> bool:
-    if header is not None:
-        flag = header.strip().lower()
-        if flag in ("true", "false"):
-            return flag == "true"
-    return status in _RETRY_STATUSES or status >= 500
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``), if any."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
     """Query parameters with booleans as ``true``/``false`` and ``None`` dropped."""
     if not params:
@@ -451,32 +363,6 @@ def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """A copy of ``headers`` safe to log."""
     return {k: ("<redacted>" if k.lower() in _REDACTED else v) for k, v in headers.items()}
-
-
-def _str_or_none(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _describe_detail(detail: object) -> str:
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        parts = []
-        for item in detail[:5]:
-            if isinstance(item, dict):
-                loc = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-                parts.append(f"{loc}: {item.get('msg', '')}" if loc else str(item.get("msg", "")))
-        return "; ".join(parts)
-    return str(detail)
-
-
-def _html_summary(text: str) -> str | None:
-    """A short, readable summary of an error page (its title, else its first words)."""
-    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-    if match and match.group(1).strip():
-        return _SPACES.sub(" ", match.group(1)).strip()[:200]
-    stripped = _SPACES.sub(" ", _TAG.sub(" ", text)).strip()
-    return stripped[:200] or None
 
 
 def _is_loopback(url: str) -> bool:
