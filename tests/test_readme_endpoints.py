@@ -85,5 +85,5 @@ def test_every_spec_operation_of_a_covered_family_is_listed(spec: str) -> None:
 
 
 def _covered_prefixes() -> tuple[str, ...]:
-    """The API families the SDK covers (each must then be listed completely)."""
-    return ("/v1/chat", "/v2/chats", "/v2/models", "/v2/connectors", "/v2/playbooks", "/v2/sandcastles", "/v2/changes", "/v2/members", "/v2/roles", "/v2/api-keys")
+    """The SDK covers the whole v1 chat and v2 specs: every operation must be listed."""
+    return ("/v1/", "/v2/")
