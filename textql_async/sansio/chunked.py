@@ -35,13 +35,14 @@ from textql_async.models.ana import (
     _PythonBlockWire,
 )
 from textql_async.sansio.fold import AnaFold, BlockUpdate
-from textql_async.sansio.sse import _LINE_SLACK, DEFAULT_MAX_EVENT_SIZE, SSEDecoder
+from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
 __all__ = ["AnaDecoder"]
 
 _PREFIX = b"event: block\ndata: "
 _SEPARATOR = b"\n\n" + _PREFIX  # one event's end and the next event's start
 _SHRINK = len(_SEPARATOR) - 1  # bytes saved per separator replaced by one newline
+_MAX_TAIL = 64 * 1024  # a partial event longer than this is buffered by the SSE decoder
 
 
 _NULL = msgspec.Raw(b"null")
@@ -114,30 +115,55 @@ class AnaDecoder:
             return self._slow(buffer, coalesce)
         end = buffer.rfind(b"\n\n")
         if end < 0:
-            self._tail = buffer
-            if len(buffer) > self._max + _LINE_SLACK:
+            if len(buffer) > min(_MAX_TAIL, self._max):
+                # a big event arriving in pieces: the SSE decoder buffers it in linear time
+                # (and enforces max_event_size); _enter_fast resumes at the next boundary
                 self._tail = b""
-                raise EventTooLargeError(
-                    f"a server-sent event exceeded {self._max} bytes", limit=self._max
-                )
+                self._fast = False
+                return self._slow(buffer, coalesce)
+            self._tail = buffer
             return []
         end += 2
         if end == len(buffer):
             region, self._tail = buffer, b""
         else:
             region, self._tail = buffer[:end], buffer[end:]
-        if len(region) <= self._max and region.startswith(_PREFIX):
-            fast = self._fast_region(region, coalesce)
-            if fast is not None:
-                self.fast_chunks += 1
-                return fast
-        return self._slow(region, coalesce)
+        if len(region) > self._max:
+            return self._slow(region, coalesce)
+        return self._region(region, coalesce)
+
+    def _region(self, region: bytes, coalesce: bool) -> list[BlockUpdate]:
+        """Complete events: plain block events in one msgspec call, the others one by one.
+
+        Ana's metadata (first), a keep-alive comment and the ``done`` message (last) take
+        the general path alone; the plain block events around them keep the fast path.
+        """
+        if not region.startswith(_PREFIX):
+            cut = region.find(_SEPARATOR) + 2  # where the first plain block event starts
+            if cut < 2:
+                return self._slow(region, coalesce)
+            head = self._slow(region[:cut], coalesce)
+            if self._fold.done:
+                return head
+            return _join(head, self._region(region[cut:], coalesce), coalesce)
+        last = region.rfind(b"\n\n", 0, len(region) - 2) + 2  # where the last event starts
+        if last >= 2 and not region.startswith(_PREFIX, last):
+            fast = self._fast_region(region[:last], coalesce)
+            if fast is None:
+                return self._slow(region, coalesce)
+            self.fast_chunks += 1
+            return _join(fast, self._slow(region[last:], coalesce), coalesce)
+        fast = self._fast_region(region, coalesce)
+        if fast is None:
+            return self._slow(region, coalesce)
+        self.fast_chunks += 1
+        return fast
 
     def _enter_fast(self, chunk: bytes, coalesce: bool) -> list[BlockUpdate]:
         """General path up to the first event boundary of ``chunk``; fast mode after it."""
         sse = self._sse
         split = -1
-        if sse._started and not sse._pending_cr and b"\r" not in chunk:
+        if not sse._pending_cr and b"\r" not in chunk:
             split = chunk.find(b"\n\n")
         if split < 0:
             updates = self._slow(chunk, coalesce)
@@ -203,11 +229,13 @@ class AnaDecoder:
         return updates
 
     def _apply_lazy(self, lazies: list[_LazyBlock]) -> list[BlockUpdate] | None:
-        newest: dict[str, _LazyBlock] = {}  # insertion order = first appearance in the chunk
-        for lazy in lazies:
-            if lazy.id is None or lazy.tag not in _LAZY_TAGS:
-                return None  # id-less blocks each need a slot; unknown tags keep their raw object
-            newest[lazy.id] = lazy
+        # key order = first appearance in the chunk; the value: the newest version
+        newest: dict[str | None, _LazyBlock] = {lazy.id: lazy for lazy in lazies}
+        if None in newest:
+            return None  # id-less blocks each need a slot of their own
+        for lazy in newest.values():
+            if lazy.tag not in _LAZY_TAGS:
+                return None  # unknown tags keep their raw object: the general path
         try:
             blocks = [_materialize(lazy) for lazy in newest.values()]
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
@@ -237,6 +265,15 @@ def _materialize(lazy: _LazyBlock) -> Block:
         results = _results.decode(lazy.results)
         return PythonBlock(lazy.id, contents, None if results is None else [*results])
     return ErrorBlock(contents, lazy.id)
+
+
+def _join(first: list[BlockUpdate], then: list[BlockUpdate], coalesce: bool) -> list[BlockUpdate]:
+    if not first:
+        return then
+    if not then:
+        return first
+    first += then
+    return _newest_per_slot(first) if coalesce else first
 
 
 def _newest_per_slot(updates: list[BlockUpdate]) -> list[BlockUpdate]:

@@ -1,0 +1,271 @@
+"""The chunked fast path gives exactly the results of the general spec path.
+
+Random valid Ana streams (every block kind, unknown tags and fields, metadata, unknown
+events, comments, ``id``/``retry``/unknown fields, multi-line data, event names with
+trailing whitespace, a BOM, LF/CRLF/CR/mixed line endings, bytes after ``done``) are fed in
+random chunks to :class:`AnaDecoder` (both coalesce modes) and to :class:`SSEDecoder` +
+:meth:`AnaFold.feed`, the reference.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from textql_async.sansio.chunked import AnaDecoder
+from textql_async.sansio.fold import AnaFold, BlockUpdate
+from textql_async.sansio.sse import SSEDecoder
+
+# -- what an Ana event carries --------------------------------------------------------------
+
+_IDS = st.sampled_from(["a", "b", "c", "9b2e6f0e-7c1d-4c8a-9d7e-3f1b2a4c5d6e", "\u00e9\u4e2d"])
+_TEXT = st.text(max_size=40) | st.sampled_from(
+    ["", "event: block\ndata: x", "\r\n\r\n", "\u2028\u2029", '"quoted" \\ back', "\U0001f600"]
+)
+_RESULT = st.one_of(
+    st.fixed_dictionaries({"tag": st.just("TextResult"), "contents": _TEXT}),
+    st.fixed_dictionaries(
+        {"tag": st.just("ImageUrlResult")}, optional={"contents": _TEXT, "url": _TEXT}
+    ),
+    st.fixed_dictionaries({"tag": st.just("ChartResult"), "spec": st.integers()}),
+)
+_ONTOLOGY = st.none() | st.fixed_dictionaries(
+    {},
+    optional={
+        "query": _TEXT,
+        "result": st.fixed_dictionaries(
+            {},
+            optional={
+                "complete": st.booleans(),
+                "sqlQuery": _TEXT,
+                "connectorId": st.integers(0, 99),
+            },
+        ),
+    },
+)
+_EXTRA = st.dictionaries(st.sampled_from(["extra", "score", "meta"]), st.integers(), max_size=1)
+
+
+@st.composite
+def _block(draw: st.DrawFn, known: bool = False) -> dict[str, Any]:
+    kinds = ["text", "text", "text", "python", "ontology"]
+    kind = draw(st.sampled_from(kinds if known else [*kinds, "error", "unknown"]))
+    block: dict[str, Any]
+    if kind == "text":
+        block = {"tag": "TextBlock", "contents": draw(_TEXT), "id": draw(_IDS)}
+    elif kind == "python":
+        block = {"tag": "PythonBlock", "contents": draw(_TEXT), "id": draw(_IDS)}
+        if draw(st.booleans()):
+            block["results"] = draw(st.none() | st.lists(_RESULT, max_size=3))
+    elif kind == "ontology":
+        block = {"tag": "OntologyBlock", "id": draw(_IDS), "contents": draw(_ONTOLOGY)}
+        if draw(st.booleans()):
+            block["tool_call_id"] = draw(st.text(max_size=8))
+    elif kind == "error":
+        block = {"tag": "ErrorBlock", "contents": draw(_TEXT)}  # the docs' ErrorBlock: no id
+    else:
+        block = {"tag": "FancyBlock", "id": draw(_IDS | st.none()), "payload": draw(_TEXT)}
+    block.update(draw(_EXTRA))
+    return block
+
+
+@st.composite
+def _event(draw: st.DrawFn, known: bool = False) -> tuple[str, str] | str:
+    """``(event name, JSON data)``, or a comment line (``str`` starting with ``:``)."""
+    kind = draw(
+        st.sampled_from(["block"] * 8 + ["chatId", "userMsgId", "message", "unknown", "comment"])
+    )
+    if kind == "block" or (known and draw(st.integers(0, 3)) > 0):
+        return "block", msgspec.json.encode(draw(_block(known))).decode()
+    if kind == "chatId":
+        return "chatId", msgspec.json.encode(draw(st.text(min_size=1, max_size=12))).decode()
+    if kind == "userMsgId":
+        name = draw(st.sampled_from(["userMsgId", "assistantMsgId"]))
+        value = draw(st.integers(0, 10**6))
+        return name, str(value) if draw(st.booleans()) else f'"{value}"'
+    if kind == "message":
+        return "message", '"thinking"'
+    if kind == "unknown":
+        return draw(st.sampled_from(["ping", "Block", "blocks"])), draw(st.text(max_size=10))
+    return ":" + draw(st.sampled_from(["", " keep-alive", "comment: x"]))
+
+
+# -- rendering with every formatting the spec allows ----------------------------------------
+
+
+@st.composite
+def _frame_lines(draw: st.DrawFn, event: tuple[str, str] | str, messy: bool) -> list[str]:
+    if isinstance(event, str):
+        return [event]
+    name, data = event
+    if not messy and (name == "block" or draw(st.booleans())):
+        return [f"event: {name}", f"data: {data}"]  # the plain shape the fast path takes
+    lines: list[str] = []
+    padding = draw(st.sampled_from(["", "", "", " ", "  ", "\t"]))
+    if name == "message" and draw(st.booleans()):
+        pass  # "message" is the default event type: the name may be left out
+    else:
+        colon = draw(st.sampled_from(["event: ", "event: ", "event:"]))
+        lines.append(f"{colon}{name}{padding}")
+    for _ in range(draw(st.integers(0, 2))):
+        lines.append(
+            draw(st.sampled_from(["id: 7", "retry: 1500", "x-trace: 1", ": inline comment"]))
+        )
+    if name == "block" and draw(st.integers(0, 4)) == 0:
+        # multi-line data: the same JSON pretty-printed, one data line per line
+        pretty = msgspec.json.format(data, indent=1)
+        parts = pretty.split("\n")
+    else:
+        parts = [data]
+    no_space = draw(st.booleans())
+    for part in parts:
+        lines.append(("data:" if no_space and not part.startswith(" ") else "data: ") + part)
+    if draw(st.integers(0, 5)) == 0:
+        lines.insert(draw(st.integers(0, len(lines))), "retry: 10")
+    return lines
+
+
+@st.composite
+def ana_streams(draw: st.DrawFn) -> bytes:
+    messy = draw(st.booleans())  # else: plain block events, LF (mostly the fast path)
+    known = not messy and draw(st.booleans())  # only blocks with ids and known tags
+    events: list[tuple[str, str] | str] = [("chatId", '"chat-1"')]
+    events += draw(st.lists(_event(known), min_size=0 if messy else 8, max_size=50))
+    done = draw(st.booleans())
+    if done:
+        events.append(("message", '"done"'))
+        events += draw(st.lists(_event(), max_size=3))  # ignored: after done
+    frames = [draw(_frame_lines(event, messy)) for event in events]
+    if messy:
+        ending_mode = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed"]))
+    else:
+        ending_mode = "\n"
+    out: list[str] = []
+    for frame in frames:
+        for line in [*frame, ""]:  # an empty line ends the frame
+            if ending_mode == "mixed":
+                ending = draw(st.sampled_from(["\n", "\r\n"]))
+            else:
+                ending = ending_mode
+            out.append(line + ending)
+        if draw(st.integers(0, 9)) == 0:
+            out.append("\n" if ending_mode != "\r" else "\r")  # an extra blank line
+    data = "".join(out).encode()
+    if draw(st.integers(0, 4)) == 0:
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+@st.composite
+def chunked_streams(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
+    data = draw(ana_streams())
+    cuts = sorted(draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=8)))
+    if draw(st.integers(0, 3)) == 0:
+        step = draw(st.integers(1, 7))
+        cuts = list(range(step, len(data), step))
+    bounds = [0, *cuts, len(data)]
+    return data, [data[a:b] for a, b in pairwise(bounds) if b > a]
+
+
+# -- the paths ------------------------------------------------------------------------------
+
+
+def _reference(chunks: list[bytes]) -> tuple[list[list[BlockUpdate]], AnaFold]:
+    """SSEDecoder + AnaFold.feed, the updates each chunk completed (stops at done)."""
+    sse = SSEDecoder()
+    fold = AnaFold()
+    per_chunk: list[list[BlockUpdate]] = []
+    for chunk in chunks:
+        updates: list[BlockUpdate] = []
+        per_chunk.append(updates)
+        if fold.done:
+            continue
+        for event in sse.feed(chunk):
+            update = fold.feed(event.event, event.data)
+            if update is not None:
+                updates.append(update)
+            if fold.done:
+                break
+    sse.close()
+    return per_chunk, fold
+
+
+def _coalesced(updates: list[BlockUpdate]) -> list[BlockUpdate]:
+    """What coalescing promises for one chunk: per slot (in first-update order) its newest
+    block, new if the slot appeared in this chunk."""
+    newest: dict[int, BlockUpdate] = {}
+    for update in updates:
+        first = newest.get(update.index, update)
+        newest[update.index] = BlockUpdate(update.index, update.block, first.is_new)
+    return list(newest.values())
+
+
+def _fast(chunks: list[bytes], coalesce: bool) -> tuple[list[list[BlockUpdate]], AnaFold]:
+    decoder = AnaDecoder()
+    per_chunk = [decoder.feed(chunk, coalesce=coalesce) for chunk in chunks]
+    decoder.close()
+    return per_chunk, decoder.fold
+
+
+_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_SETTINGS
+@given(chunked_streams())
+def test_every_version_path_matches_the_general_path(case: tuple[bytes, list[bytes]]) -> None:
+    data, chunks = case
+    expected, reference = _reference(chunks)
+    per_chunk, fold = _fast(chunks, coalesce=False)
+    assert per_chunk == expected  # every update, in the same chunk, in the same order
+    assert fold.snapshot == reference.snapshot
+    # the same bytes in one chunk give the same answer too
+    whole, fold_whole = _fast([data], coalesce=False)
+    assert whole[0] == [u for updates in expected for u in updates]
+    assert fold_whole.snapshot == reference.snapshot
+
+
+@_SETTINGS
+@given(chunked_streams())
+def test_coalesced_path_matches_the_general_path(case: tuple[bytes, list[bytes]]) -> None:
+    _data, chunks = case
+    expected, reference = _reference(chunks)
+    per_chunk, fold = _fast(chunks, coalesce=True)
+    assert fold.snapshot == reference.snapshot
+    assert per_chunk == [_coalesced(updates) for updates in expected]
+
+
+def test_streams_exercise_the_fast_path() -> None:
+    """The generator is not vacuous: plain streams do take the fast path."""
+    data = b"".join(
+        b'event: block\ndata: {"tag":"TextBlock","contents":"%d","id":"a"}\n\n' % i
+        for i in range(50)
+    )
+    decoder = AnaDecoder()
+    for start in range(0, len(data), 256):
+        decoder.feed(data[start : start + 256])
+    assert decoder.fast_chunks > 0
+    assert decoder.fold.block_at(0).contents == "49"  # type: ignore[union-attr]
+
+
+# Invalid UTF-8 inside a block: the general path decodes it with U+FFFD (as the SSE spec
+# says); the fast path must hand such a region to the general path, never let msgspec's
+# UnicodeDecodeError escape.
+_INVALID_UTF8 = b'event: block\ndata: {"tag":"TextBlock","contents":"caf\xe9 \xff ok","id":"u"}\n\n'
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_invalid_utf8_after_the_first_event_matches_the_general_path(coalesce: bool) -> None:
+    chunks = [
+        b'event: chatId\ndata: "c"\n\nevent: block\ndata: {"tag":"TextBlock","contents":"x","id":"a"}\n\n',
+        _INVALID_UTF8,
+        b'event: message\ndata: "done"\n\n',
+    ]
+    _expected, reference = _reference(chunks)
+    _per_chunk, fold = _fast(chunks, coalesce)
+    assert fold.snapshot == reference.snapshot
+    assert fold.snapshot.answer == "caf\ufffd \ufffd ok"
