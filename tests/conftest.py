@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+import pathlib
+import sys
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 import aiohttp
 import aioresponses.core
+import pytest
 
 # aioresponses 0.7.9 builds ClientResponse without the ``stream_writer`` argument that
 # aiohttp 3.14 made required (pnuckowski/aioresponses#289). Supply it until a release does.
@@ -21,3 +27,33 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
         output_size = 0
 
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+_OPENAPI = pathlib.Path(__file__).resolve().parent / "contract" / "_openapi.py"
+_OPENAPI_MODULE = "_contract_openapi"
+
+
+@cache
+def _load_openapi() -> ModuleType:
+    """``tests/contract/_openapi.py``, loaded by path once (it caches the parsed specs)."""
+    spec = importlib.util.spec_from_file_location(_OPENAPI_MODULE, _OPENAPI)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_OPENAPI_MODULE] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def openapi() -> ModuleType:
+    """The contract helper (``tests/contract/_openapi.py``) for checking bodies against the
+    reference OpenAPI files; skips with the reason when it cannot check them here."""
+    if not _OPENAPI.is_file():
+        pytest.skip(f"contract helper {_OPENAPI} not found")
+    module = _load_openapi()
+    reason = module.reference_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    pytest.importorskip("jsonschema")
+    pytest.importorskip("yaml")
+    return module

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import sys
 from types import ModuleType
 
 import pytest
@@ -12,8 +9,6 @@ import pytest
 from textql_async import APIError, AsyncTextQL
 from textql_async.testing import FakeTextQL
 
-_HELPER = pathlib.Path(__file__).resolve().parents[1] / "contract" / "_openapi.py"
-_MODULE = "_v2_family_contract_openapi"
 ROUTES = {
     ("GET", "/v2/changes"),
     ("GET", "/v2/changes/{id}"),
@@ -23,29 +18,9 @@ ROUTES = {
 }
 
 
-def _openapi() -> ModuleType:
-    """The contract helper, loaded once per session (it caches the parsed spec)."""
-    module = sys.modules.get(_MODULE)
-    if module is None:
-        if not _HELPER.is_file():
-            pytest.skip(f"contract helper {_HELPER} not found")
-        spec = importlib.util.spec_from_file_location(_MODULE, _HELPER)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[_MODULE] = module
-    reason = module.reference_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    pytest.importorskip("jsonschema")
-    pytest.importorskip("yaml")
-    return module
-
-
 async def test_fake_change_responses_follow_the_spec(
-    fake: FakeTextQL, client: AsyncTextQL
+    fake: FakeTextQL, client: AsyncTextQL, openapi: ModuleType
 ) -> None:
-    openapi = _openapi()
     for i in range(3):
         fake.changes.seed(f"change {i}", chat_id="chat-1" if i else None)
     approved = fake.changes.seed("merged", status="approved")
@@ -71,15 +46,10 @@ async def test_fake_change_responses_follow_the_spec(
     async with fake.client(api_key="wrong", max_retries=0) as unauthorized:
         with pytest.raises(APIError):
             await unauthorized.changes.get(pending.id)  # 401
-    seen = {(r.method, r.route) for r in fake.responses}
-    assert seen == ROUTES
-    assert {r.status for r in fake.responses} == {200, 401, 403, 404, 409}
-    for response in fake.responses:
-        openapi.validate(response.method, response.route, response.status, response.body)
+    openapi.validate_responses(fake.responses, routes=ROUTES, statuses={200, 401, 403, 404, 409})
 
 
-async def test_a_bad_request_body_follows_the_spec(fake: FakeTextQL) -> None:
-    openapi = _openapi()
+async def test_a_bad_request_body_follows_the_spec(fake: FakeTextQL, openapi: ModuleType) -> None:
     stored = fake.changes.seed()
     async with fake.client(max_retries=0) as client:
         transport = client._transport
@@ -87,6 +57,4 @@ async def test_a_bad_request_body_follows_the_spec(fake: FakeTextQL) -> None:
             with pytest.raises(APIError) as caught:
                 await transport.request("POST", f"/v2/changes/{stored.id}/approve", json=body)
             assert caught.value.status == 400
-    for response in fake.responses:
-        openapi.validate(response.method, response.route, response.status, response.body)
-    assert len(fake.responses) == 3
+    assert openapi.validate_responses(fake.responses) == 3

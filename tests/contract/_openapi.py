@@ -1,7 +1,8 @@
 """Validate JSON bodies against the operations of the reference OpenAPI files.
 
 The reference copies live in ``../shared/reference`` beside the repository; a test
-that needs them is skipped with a clear reason when that folder is absent.
+that needs them is skipped with a clear reason when that folder is absent (the ``openapi``
+fixture of ``tests/conftest.py`` loads this module and skips).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ import copy
 import json
 import pathlib
 import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
+
+from textql_async.testing import RecordedResponse
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference"
 SPEC_FILES = ("textql-v2-openapi.yml", "textql-chat-v1-openapi.yml")
@@ -106,3 +110,29 @@ def validate(method: str, route: str, status: int, body: bytes) -> None:
         jsonschema.Draft202012Validator(schema).validate(instance)
     except jsonschema.ValidationError as exc:
         raise AssertionError(f"{method} {route} -> {status}: {exc.message} at {list(exc.path)}") from None
+
+
+def validate_responses(
+    responses: Iterable[RecordedResponse],
+    prefixes: str | tuple[str, ...] = "",
+    *,
+    routes: set[tuple[str, str]] | None = None,
+    statuses: set[int] | None = None,
+) -> int:
+    """Validate every recorded response whose route starts with ``prefixes``; returns how many.
+
+    With ``routes`` (``(method, route)`` pairs) or ``statuses``, first assert that those
+    responses hit exactly these routes and answered exactly these statuses.
+    """
+    mine = [r for r in responses if r.route.startswith(prefixes)]
+    if routes is not None:
+        seen = {(r.method, r.route) for r in mine}
+        assert seen == routes, (
+            f"routes hit differ: missing {sorted(routes - seen)}, unexpected {sorted(seen - routes)}"
+        )
+    if statuses is not None:
+        answered = {r.status for r in mine}
+        assert answered == statuses, f"statuses {sorted(answered)} != {sorted(statuses)}"
+    for response in mine:
+        validate(response.method, response.route, response.status, response.body)
+    return len(mine)

@@ -2,32 +2,20 @@
 models and v1 routes is validated against the reference OpenAPI schemas.
 
 (Each other v2 family checks its own routes the same way in its test folder.)
-Skipped with a clear reason when ``../shared/reference`` is absent.
+Skipped with a clear reason when ``../shared/reference`` is absent (the ``openapi`` fixture).
 """
 
 from __future__ import annotations
+
+from types import ModuleType
 
 import pytest
 
 from textql_async import APIError
 from textql_async.testing import FakeTextQL
 
-from ._openapi import reference_missing, validate
 
-pytestmark = pytest.mark.skipif(reference_missing() is not None, reason=str(reference_missing()))
-
-
-def _check_all(fake: FakeTextQL, prefixes: tuple[str, ...]) -> int:
-    checked = 0
-    for response in fake.responses:
-        if response.route.startswith(prefixes):
-            validate(response.method, response.route, response.status, response.body)
-            checked += 1
-    return checked
-
-
-async def test_v2_chat_and_model_routes_follow_the_spec() -> None:
-    pytest.importorskip("jsonschema")
+async def test_v2_chat_and_model_routes_follow_the_spec(openapi: ModuleType) -> None:
     async with FakeTextQL() as fake, fake.client(max_retries=0) as client:
         reply = await client.chats.create("Build a dashboard of revenue", connector_ids=[1])
         assert reply.chat_id
@@ -50,11 +38,10 @@ async def test_v2_chat_and_model_routes_follow_the_spec() -> None:
         async with fake.client(api_key="wrong", max_retries=0) as unauthorized:
             with pytest.raises(APIError):
                 await unauthorized.chats.list()
-        assert _check_all(fake, ("/v2/chats", "/v2/models")) >= 9
+        assert openapi.validate_responses(fake.responses, ("/v2/chats", "/v2/models")) >= 9
 
 
-async def test_v1_routes_follow_the_spec() -> None:
-    pytest.importorskip("jsonschema")
+async def test_v1_routes_follow_the_spec(openapi: ModuleType) -> None:
     async with FakeTextQL() as fake, fake.client(max_retries=0) as client:
         # the seeded chat with a model value newer than the spec is there on purpose
         fake.v1.chats.pop(fake.v1.FUTURE_CHAT_ID, None)
@@ -69,4 +56,4 @@ async def test_v1_routes_follow_the_spec() -> None:
         async with fake.client(api_key="wrong", max_retries=0) as unauthorized:
             with pytest.raises(APIError):
                 await unauthorized.v1.chats.list()
-        assert _check_all(fake, ("/v1/",)) >= 6
+        assert openapi.validate_responses(fake.responses, "/v1/") >= 6

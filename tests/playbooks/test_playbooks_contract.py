@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 from types import ModuleType
 
 import pytest
@@ -11,7 +9,6 @@ import pytest
 from textql_async import APIError, APITimeoutError, AsyncTextQL
 from textql_async.testing import FakeTextQL
 
-_HELPER = pathlib.Path(__file__).resolve().parents[1] / "contract" / "_openapi.py"
 ROUTES = {
     ("GET", "/v2/playbooks"),
     ("POST", "/v2/playbooks"),
@@ -24,25 +21,9 @@ ROUTES = {
 MISSING = "0b9a5f0c-3a52-4a9e-9d55-7f1f5d3c2e11"
 
 
-def _openapi() -> ModuleType:
-    if not _HELPER.is_file():
-        pytest.skip(f"contract helper {_HELPER} not found")
-    spec = importlib.util.spec_from_file_location("_playbooks_openapi", _HELPER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    reason = module.reference_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    pytest.importorskip("jsonschema")
-    pytest.importorskip("yaml")
-    return module
-
-
 async def test_fake_playbook_responses_follow_the_spec(
-    fake: FakeTextQL, client: AsyncTextQL
+    fake: FakeTextQL, client: AsyncTextQL, openapi: ModuleType
 ) -> None:
-    openapi = _openapi()
     created = await client.playbooks.create()
     assert created.id is not None
     await client.playbooks.update(
@@ -78,7 +59,6 @@ async def test_fake_playbook_responses_follow_the_spec(
     async with fake.client(api_key="wrong", max_retries=0) as unauthorized:
         with pytest.raises(APIError):
             await unauthorized.playbooks.list()  # 401
-    assert {(r.method, r.route) for r in fake.responses} == ROUTES
-    assert {r.status for r in fake.responses} == {200, 201, 400, 401, 404, 504}
-    for response in fake.responses:
-        openapi.validate(response.method, response.route, response.status, response.body)
+    openapi.validate_responses(
+        fake.responses, routes=ROUTES, statuses={200, 201, 400, 401, 404, 504}
+    )

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
 from types import ModuleType
 
 import pytest
 
 from textql_async import APIError, AsyncTextQL
 from textql_async.testing import FakeTextQL
-
-_HELPER = pathlib.Path(__file__).resolve().parents[1] / "contract" / "_openapi.py"
 
 # every operation of the family; GET .../files/{path} answers bytes, not JSON
 JSON_ROUTES = {
@@ -32,25 +28,9 @@ JSON_ROUTES = {
 }
 
 
-def _openapi() -> ModuleType:
-    if not _HELPER.is_file():
-        pytest.skip(f"contract helper {_HELPER} not found")
-    spec = importlib.util.spec_from_file_location("_sandcastles_openapi", _HELPER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    reason = module.reference_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    pytest.importorskip("jsonschema")
-    pytest.importorskip("yaml")
-    return module
-
-
 async def test_fake_sandcastle_responses_follow_the_spec(
-    fake: FakeTextQL, client: AsyncTextQL
+    fake: FakeTextQL, client: AsyncTextQL, openapi: ModuleType
 ) -> None:
-    openapi = _openapi()
     fake.sandcastles.org_library["reports/revenue.tql"] = b"select a from t limit {{ n }}"
     connector = fake.connectors.seed("warehouse")
     fake.sandcastles.seed("stale")
@@ -109,8 +89,9 @@ async def test_fake_sandcastle_responses_follow_the_spec(
     async with fake.client(api_key="wrong", max_retries=0) as unauthorized:
         with pytest.raises(APIError):
             await unauthorized.sandcastles.list()  # 401
-    ours = [r for r in fake.responses if r.route.startswith("/v2/sandcastles")]
-    assert {(r.method, r.route) for r in ours} == JSON_ROUTES
-    assert {r.status for r in ours} == {200, 201, 400, 401, 403, 404, 409}
-    for response in ours:
-        openapi.validate(response.method, response.route, response.status, response.body)
+    openapi.validate_responses(
+        fake.responses,
+        "/v2/sandcastles",
+        routes=JSON_ROUTES,
+        statuses={200, 201, 400, 401, 403, 404, 409},
+    )

@@ -104,6 +104,34 @@ async def test_a_drifted_library_reserves_the_change_until_resubmitted(
     assert (again.status, again.has_conflicts) == ("open", False)
 
 
+async def test_a_writeback_is_filed_in_the_changes_api(
+    client: AsyncTextQL, mounted: StoredSandbox
+) -> None:
+    sid = mounted.sandbox_id
+    mounted.chat_id = "chat-7"
+    mounted.write("library/metrics/new.tql", b"select 2\n")
+    filed = await client.sandcastles.ontology_changes(
+        sid, title="Add new metric", description="Adds **new**.", draft=True
+    )
+    assert filed.change_id is not None
+    change = await client.changes.get(filed.change_id)
+    assert (change.id, change.number, change.status) == (filed.change_id, 1, "draft")
+    assert (change.title, change.description) == ("Add new metric", "Adds **new**.")
+    assert (change.git_ref, change.revision, change.chat_id) == ("refs/changes/1/1", 1, "chat-7")
+    assert [d.new_path for d in change.diffs] == ["metrics/new.tql"]
+    listed = await client.changes.list()
+    assert [c.id for c in listed.changes] == [filed.change_id] and listed.counts == {"draft": 1}
+    mounted.write("library/metrics/new.tql", b"select 3\n")
+    revised = await client.sandcastles.ontology_changes(sid, change_number=filed.change_number)
+    change = await client.changes.get(filed.change_id)
+    assert (change.status, change.revision, change.git_ref) == ("open", 2, revised.git_ref)
+    assert revised.git_ref == "refs/changes/1/2" and change.title == "Add new metric"
+    approved = await client.changes.approve(filed.change_id, change.git_ref or "")
+    assert approved.merged
+    with pytest.raises(ConflictError, match="approved"):  # reviewed: no more revisions
+        await client.sandcastles.ontology_changes(sid, change_number=filed.change_number)
+
+
 async def test_writeback_errors(
     fake: FakeTextQL, client: AsyncTextQL, mounted: StoredSandbox
 ) -> None:

@@ -22,52 +22,15 @@ from textql_async.models.ana import (
     UnknownBlock,
 )
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
+from textql_async.sansio.sse import SSEDecoder
+from textql_async.testing import DOCS_EXAMPLE_STREAM
 
 SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 # (event, data) pairs of the docs' example response, as the SSE decoder hands them over.
-DOCS_EXAMPLE_EVENTS = [
-    ('chatId', '"nahar-alpha-cd66081b89c5cd9b0c"'),
-    ('userMsgId', '33893'),
-    ('assistantMsgId', '33894'),
-    (
-        'block',
-        (
-            '{"tag":"TextBlock","contents":"The largest store is located in","id":"'
-            'abc123"}'
-        ),
-    ),
-    (
-        'block',
-        (
-            '{"tag":"TextBlock","contents":"The largest store is located in New Yor'
-            'k.","id":"abc123"}'
-        ),
-    ),
-    (
-        'block',
-        (
-            '{"tag":"PythonBlock","contents":"import pandas as pd\\n\\ndf = pd.read_c'
-            'sv(\'stores.csv\')\\nprint(df)","id":"def456"}'
-        ),
-    ),
-    (
-        'block',
-        (
-            '{"tag":"PythonBlock","contents":"import pandas as pd\\n\\ndf = pd.read_c'
-            "sv('stores.csv') \\nprint(df)\\n\\nlargest_store = df.sort_values('sq_foo"
-            'tage\', ascending=False).head(1)\\nprint(f\\"The largest store is in {lar'
-            'gest_store[\'city\'].values[0]}\\")", "results":[{"tag":"TextResult","con'
-            'tents":"  store_id        city  sq_footage\\n0   ST1234    New York    '
-            '  150000\\n1   ST5678  Los Angeles      145000\\n2   ST3456     Chicago '
-            '     135000\\nThe largest store is located in New York."}], "id":"def45'
-            '6"}'
-        ),
-    ),
-    ('message', '"done"'),
-]
+DOCS_EXAMPLE_EVENTS = [(e.event, e.data) for e in SSEDecoder().feed(DOCS_EXAMPLE_STREAM)]
 
 FINAL_PYTHON_CODE = (
     "import pandas as pd\n\ndf = pd.read_csv('stores.csv') \nprint(df)\n\n"

@@ -17,49 +17,15 @@ from hypothesis import strategies as st
 
 from textql_async._exceptions import EventTooLargeError, StreamError
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
+from textql_async.testing import DOCS_EXAMPLE_STREAM
 
 SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
-# The block under "Example response:" in the Ana API docs, byte for byte
-# (note the trailing space in the second ``event: block `` line).
-DOCS_EXAMPLE_STREAM = (
-    b'event: chatId\n'
-    b'data: "nahar-alpha-cd66081b89c5cd9b0c"\n'
-    b'\n'
-    b'event: userMsgId\n'
-    b'data: 33893\n'
-    b'\n'
-    b'event: assistantMsgId\n'
-    b'data: 33894\n'
-    b'\n'
-    b'event: block\n'
-    b'data: {"tag":"TextBlock","contents":"The largest store is located in",'
-    b'"id":"abc123"}\n'
-    b'\n'
-    b'event: block \n'
-    b'data: {"tag":"TextBlock","contents":"The largest store is located in N'
-    b'ew York.","id":"abc123"}\n'
-    b'\n'
-    b'event: block\n'
-    b'data: {"tag":"PythonBlock","contents":"import pandas as pd\\n\\ndf = pd.'
-    b'read_csv(\'stores.csv\')\\nprint(df)","id":"def456"}\n'
-    b'\n'
-    b'event: block\n'
-    b'data: {"tag":"PythonBlock","contents":"import pandas as pd\\n\\ndf = pd.'
-    b"read_csv('stores.csv') \\nprint(df)\\n\\nlargest_store = df.sort_values('"
-    b'sq_footage\', ascending=False).head(1)\\nprint(f\\"The largest store is i'
-    b'n {largest_store[\'city\'].values[0]}\\")", "results":[{"tag":"TextResult'
-    b'","contents":"  store_id        city  sq_footage\\n0   ST1234    New Yo'
-    b'rk      150000\\n1   ST5678  Los Angeles      145000\\n2   ST3456     Ch'
-    b'icago      135000\\nThe largest store is located in New York."}], "id":'
-    b'"def456"}\n'
-    b'\n'
-    b'event: message\n'
-    b'data: "done"\n'
-    b'\n'
-)
+# DOCS_EXAMPLE_STREAM is the block under "Example response:" in the Ana API docs, byte
+# for byte (note the trailing space in the second ``event: block `` line); its hash is
+# checked below.
 DOCS_EXAMPLE_SHA256 = "febc049fe438ac2eec319cfcd2b8abacad7bdd4c3ef8c8738a3b3292919af602"
 
 DOCS_EXAMPLE_EVENTS = [

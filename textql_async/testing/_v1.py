@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import web
 
+from textql_async.testing._families import bearer_token
 from textql_async.testing._store import StoredChat, iso_timestamp
 from textql_async.testing._v1_seed import V1StoredChat, seed_chats
 
@@ -112,8 +113,7 @@ class V1Routes:
         timeout = request.headers.get("Connect-Timeout-Ms")
         if timeout is not None and not (timeout.isdigit() and len(timeout) <= 10):
             return connect_error("invalid_argument", f"protocol error: invalid timeout {timeout!r}")
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or key.strip() != self.fake.api_key:
+        if bearer_token(request) != self.fake.api_key:
             return connect_error("unauthenticated", "missing or invalid API key")
         return None
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, invalid, with_extra_fields
 from textql_async.testing._rules import Matcher, json_error
 from textql_async.testing._v2_answers import (
     DEFAULT_MODELS,
@@ -28,7 +29,6 @@ from textql_async.testing._v2_answers import (
     response_json,
     sse_data,
     stream_events,
-    with_extra_fields,
 )
 from textql_async.testing._v2_requests import ChatArgs, ReceivedChatRequest, read_chat_request
 from textql_async.testing._v2_store import SortKey, V2Chat, V2Store, V2Turn
@@ -59,7 +59,7 @@ class _Started:
     continuation: bool
 
 
-class V2Routes:
+class V2Routes(BearerFamily):
     """The v2 chat API (``fake.v2``): an in-memory chat store and scripted answers.
 
     - ``models``: what ``GET /v2/models`` lists (a mutable copy of ``DEFAULT_MODELS``;
@@ -162,13 +162,6 @@ class V2Routes:
         app.router.add_get("/v2/chats/{chat_id}/cells/{cell_id}", self._cell)
         app.router.add_post("/v2/chats/{chat_id}/cancel", self._cancel)
 
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """Only ``Authorization: Bearer <api_key>`` is accepted (no Basic, as in the spec)."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() != "bearer" or token.strip() != self.fake.api_key:
-            return json_error(401, "unauthenticated", "Authentication required")
-        return None
-
     # -- handlers --------------------------------------------------------------------------
 
     def _json(self, body: Any) -> web.Response:
@@ -182,7 +175,7 @@ class V2Routes:
         chat: V2Chat | None = None
         if args.chat_id is not None:
             if args.model is not None:
-                return json_error(400, "invalid_request", "model can only be set on a new chat")
+                return invalid("model can only be set on a new chat")
             chat = self.store.get(args.chat_id)
             if chat is None:
                 return json_error(404, "not_found", "chat not found")
@@ -288,9 +281,9 @@ class V2Routes:
         if isinstance(offset, web.Response):
             return offset
         if sort_by is None:
-            return json_error(400, "invalid_request", "sort_by must be name, created_at or updated_at")
+            return invalid("sort_by must be name, created_at or updated_at")
         if direction not in ("asc", "desc"):
-            return json_error(400, "invalid_request", "sort_direction must be asc or desc")
+            return invalid("sort_direction must be asc or desc")
         chats = self.store.query(
             search_term=query.get("search_term"),
             sort_by=sort_by,
@@ -352,8 +345,8 @@ def _int_param(
     try:
         value = int(raw)
     except ValueError:
-        return json_error(400, "invalid_request", f"{name} must be an integer")
+        return invalid(f"{name} must be an integer")
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        return json_error(400, "invalid_request", f"{name} must be {bounds}")
+        return invalid(f"{name} must be {bounds}")
     return value

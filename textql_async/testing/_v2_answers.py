@@ -20,7 +20,6 @@ __all__ = [
     "response_json",
     "sse_data",
     "stream_events",
-    "with_extra_fields",
 ]
 
 DEFAULT_MODELS: tuple[Mapping[str, Any], ...] = (
@@ -182,14 +181,3 @@ def sse_data(item: StreamItem) -> bytes:
     if isinstance(item, bytes):
         return item
     return b"data: " + json.dumps(item, separators=(",", ":")).encode() + b"\n\n"
-
-
-def with_extra_fields(value: Any, extra: Mapping[str, Any]) -> Any:
-    """``value`` with ``extra`` added to every JSON object in it (keys it already has win)."""
-    if not extra:
-        return value
-    if isinstance(value, Mapping):
-        return {**extra, **{k: with_extra_fields(v, extra) for k, v in value.items()}}
-    if isinstance(value, list):
-        return [with_extra_fields(v, extra) for v in value]
-    return value

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -20,6 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from textql_async.testing._families import (
+    bearer_token,
+    denied,
+    invalid,
+    json_object,
+    unauthenticated,
+    with_extra_fields,
+)
 from textql_async.testing._rules import json_error
 
 if TYPE_CHECKING:
@@ -161,10 +168,8 @@ class ApiKeyRoutes:
 
     def authorize(self, request: web.Request) -> web.StreamResponse | None:
         """``Authorization: Bearer <key>``: the fake's own key or an active minted one."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and self.accepts(token.strip()):
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
+        token = bearer_token(request)
+        return None if token is not None and self.accepts(token) else unauthenticated()
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -179,14 +184,14 @@ class ApiKeyRoutes:
         roles, inherit = checked["assumedRoles"], checked["inheritAllRoles"]
         target = checked["targetMemberId"]
         if target is not None and target not in self.service_accounts:
-            return _invalid(f"targetMemberId {target!r} is not a service account")
+            return invalid(f"targetMemberId {target!r} is not a service account")
         if caller is not None and not caller.inherit_all_roles:
             if inherit or not set(roles) <= set(caller.assumed_roles):
-                return _denied("a key minted by an API key may only narrow its role scope")
+                return denied("a key minted by an API key may only narrow its role scope")
             if target is not None:
-                return _denied("minting for another member requires organization:write")
+                return denied("minting for another member requires organization:write")
         if caller is not None and checked["fullMemberAccess"] and not caller.full_member_access:
-            return _denied("fullMemberAccess requires a caller key with full member access")
+            return denied("fullMemberAccess requires a caller key with full member access")
         key = StoredApiKey(
             id=str(uuid.uuid4()),
             member_id=target or (caller.member_id if caller else self.fake.member_id),
@@ -205,19 +210,19 @@ class ApiKeyRoutes:
         scope = query.get("scope")
         restricted = caller is not None and not caller.inherit_all_roles
         if scope is not None and scope not in _SCOPES:
-            return _invalid(f"scope must be one of {_SCOPES}")
+            return invalid(f"scope must be one of {_SCOPES}")
         if scope in ("all", "service_accounts") and restricted:
-            return _denied(f"scope {scope!r} requires organization:read")
+            return denied(f"scope {scope!r} requires organization:read")
         scope = scope or ("personal" if restricted else "all")
         include_revoked = query.get("include_revoked", "false")
         if include_revoked not in ("true", "false"):
-            return _invalid("include_revoked must be true or false")
+            return invalid("include_revoked must be true or false")
         size = _parse_int(query.get("page_size", str(_DEFAULT_PAGE_SIZE)))
         if size is None or size < 1:
-            return _invalid("page_size must be a positive integer")
+            return invalid("page_size must be a positive integer")
         start = _decode_token(query.get("page_token"))
         if start is None:
-            return _invalid("page_token is not a token from a previous page")
+            return invalid("page_token is not a token from a previous page")
         me = caller.member_id if caller else self.fake.member_id
         keys = [
             k
@@ -233,12 +238,9 @@ class ApiKeyRoutes:
         return self._json(page)
 
     async def _rotate(self, request: web.Request) -> web.StreamResponse:
-        old = self._target(request)
+        old = self._revoke_target(request)
         if isinstance(old, web.Response):
             return old
-        if old.status == "revoked":
-            return _invalid(f"API key {old.id} is already revoked")
-        old.revoked = True
         new = StoredApiKey(
             id=str(uuid.uuid4()),
             member_id=old.member_id,
@@ -252,12 +254,9 @@ class ApiKeyRoutes:
         return self._issue(new, status=200, revoked_api_key_id=old.id)
 
     async def _revoke(self, request: web.Request) -> web.StreamResponse:
-        key = self._target(request)
+        key = self._revoke_target(request)
         if isinstance(key, web.Response):
             return key
-        if key.status == "revoked":
-            return _invalid(f"API key {key.id} is already revoked")
-        key.revoked = True
         return self._json({"id": key.id, "success": True})
 
     # -- internals -------------------------------------------------------------------------
@@ -271,11 +270,11 @@ class ApiKeyRoutes:
         return self._json({"key": key.secret, "api_key": key.json(), **extra}, status=status)
 
     def _json(self, body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.json_response(_with_extra(body, self.extra_fields), status=status)
+        return web.json_response(with_extra_fields(body, self.extra_fields), status=status)
 
     def _caller(self, request: web.Request) -> StoredApiKey | None:
         """The minted key making this request, or ``None`` for the fake's own (admin) key."""
-        token = request.headers.get("Authorization", "").strip().partition(" ")[2].strip()
+        token = bearer_token(request) or ""  # authorized: a Bearer token
         return None if token == self.fake.api_key else self.by_secret(token)
 
     def _target(self, request: web.Request) -> StoredApiKey | web.Response:
@@ -288,43 +287,44 @@ class ApiKeyRoutes:
             and not caller.inherit_all_roles
             and key.member_id != caller.member_id
         ):
-            return _denied("managing another member's key requires organization:write")
+            return denied("managing another member's key requires organization:write")
+        return key
+
+    def _revoke_target(self, request: web.Request) -> StoredApiKey | web.Response:
+        """Revoke the key of ``{id}`` (rotate and revoke both do), or the error response."""
+        key = self._target(request)
+        if isinstance(key, web.Response):
+            return key
+        if key.status == "revoked":
+            return invalid(f"API key {key.id} is already revoked")
+        key.revoked = True
         return key
 
     async def _body(self, request: web.Request) -> dict[str, Any] | web.Response:
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self.bodies.append(None)
-            return _invalid("the body must be JSON")
-        self.bodies.append(body)
-        if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
-        return body
+        return await json_object(request, self.bodies.append)
 
 
 def _check_mint(body: dict[str, Any]) -> dict[str, Any] | web.Response:
     """The ``CreateApiKeyRequest`` fields, checked as the service checks them."""
     roles = body.get("assumedRoles") or []
     if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
-        return _invalid("assumedRoles must be an array of role ids")
+        return invalid("assumedRoles must be an array of role ids")
     inherit = body.get("inheritAllRoles", False)
     if not isinstance(inherit, bool):
-        return _invalid("inheritAllRoles must be a boolean")
+        return invalid("inheritAllRoles must be a boolean")
     if not roles and not inherit:
-        return _invalid("a key must be role-scoped: set assumedRoles or inheritAllRoles")
+        return invalid("a key must be role-scoped: set assumedRoles or inheritAllRoles")
     expiry = body.get("expirySeconds")
     if expiry is not None and (
         isinstance(expiry, bool) or not isinstance(expiry, int) or expiry <= 0
     ):
-        return _invalid("expirySeconds must be a positive integer")
+        return invalid("expirySeconds must be a positive integer")
     for name in ("name", "clientId", "targetMemberId"):
         if body.get(name) is not None and not isinstance(body[name], str):
-            return _invalid(f"{name} must be a string")
+            return invalid(f"{name} must be a string")
     full = body.get("fullMemberAccess")
     if full is not None and not isinstance(full, bool):
-        return _invalid("fullMemberAccess must be a boolean")
+        return invalid("fullMemberAccess must be a boolean")
     return {
         "assumedRoles": list(roles),
         "inheritAllRoles": inherit,
@@ -358,21 +358,3 @@ def _decode_token(token: str | None) -> int | None:
 
 def _parse_int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
-
-
-def _with_extra(value: Any, extra: dict[str, Any]) -> Any:
-    if not extra:
-        return value
-    if isinstance(value, dict):
-        return {**extra, **{k: _with_extra(v, extra) for k, v in value.items()}}
-    if isinstance(value, list):
-        return [_with_extra(v, extra) for v in value]
-    return value
-
-
-def _invalid(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)
-
-
-def _denied(message: str) -> web.Response:
-    return json_error(403, "permission_denied", message)

@@ -15,13 +15,13 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, denied, invalid, read_json
 from textql_async.testing._rules import json_error
 
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ class ReceivedRequest(NamedTuple):
     path: str
     query: list[tuple[str, str]]
     json: Any
+
+    @classmethod
+    def of(cls, request: web.Request, body: Any) -> ReceivedRequest:
+        """What ``request`` carried: method, path, query and the decoded ``body``."""
+        return cls(request.method, request.path, list(request.query.items()), body)
 
 
 @dataclass
@@ -114,7 +119,7 @@ class StoredChange:
         return body
 
 
-class ChangeRoutes:
+class ChangeRoutes(BearerFamily):
     """``/v2/changes*`` with a store that behaves like the service."""
 
     prefix: str | tuple[str, ...] = "/v2/changes"
@@ -142,18 +147,22 @@ class ChangeRoutes:
         auto_approved: bool = False,
         readable: bool = True,
         writable: bool = True,
+        git_ref: str | None = None,
     ) -> StoredChange:
-        """Store a change directly (any status, even one the API does not document)."""
-        number = len(self.store) + 1
+        """Store a change directly (any status, even one the API does not document).
+
+        It takes number :attr:`next_number`; ``git_ref`` (its first revision's ref) is
+        made up when not given.
+        """
+        number = self.next_number
         change_id = str(uuid.uuid4())
         now = _now()
+        ref = git_ref or _ref(change_id, 1)
         change = StoredChange(
             id=change_id,
             number=number,
             status=status,
-            revisions=[
-                ChangeRevision(_ref(change_id, 1), title, description, _diffs(diffs), now)
-            ],
+            revisions=[ChangeRevision(ref, title, description, _diffs(diffs), now)],
             author_id=str(uuid.uuid5(uuid.NAMESPACE_URL, author_email)),
             author_email=author_email,
             author_name=author_email.split("@")[0].title(),
@@ -174,6 +183,8 @@ class ChangeRoutes:
         *,
         diffs: list[dict[str, Any]] | None = None,
         title: str | None = None,
+        description: str | None = None,
+        git_ref: str | None = None,
     ) -> StoredChange:
         """Push a new revision (the author edited the change): a new ``git_ref``, approvals reset."""
         change = self.store[change_id]
@@ -181,9 +192,9 @@ class ChangeRoutes:
         number = len(change.revisions) + 1
         change.revisions.append(
             ChangeRevision(
-                _ref(change_id, number),
+                git_ref or _ref(change_id, number),
                 last.title if title is None else title,
-                last.description,
+                last.description if description is None else description,
                 last.diffs if diffs is None else _diffs(diffs),
                 _now(),
             )
@@ -195,6 +206,11 @@ class ChangeRoutes:
         """The stored change with this id, if any."""
         return self.store.get(change_id)
 
+    @property
+    def next_number(self) -> int:
+        """The number the next change filed will have."""
+        return len(self.store) + 1
+
     # -- family protocol -------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
@@ -204,13 +220,6 @@ class ChangeRoutes:
         app.router.add_post("/v2/changes/{id}/approve", self._approve)
         app.router.add_post("/v2/changes/{id}/deny", self._deny)
         app.router.add_post("/v2/changes/{id}/restore", self._restore)
-
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """v2 takes ``Authorization: Bearer <key>`` only."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip() == self.fake.api_key:
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -226,7 +235,7 @@ class ChangeRoutes:
         matching.sort(key=lambda c: c.number, reverse=True)  # newest first
         offset = _decode_token(request.query.get("page_token", ""))
         if offset is None:
-            return json_error(400, "invalid_request", "page_token is not a token this API issued")
+            return invalid("page_token is not a token this API issued")
         size = _page_size(request.query.get("page_size"))
         page = matching[offset : offset + size]
         body: dict[str, Any] = {
@@ -290,22 +299,16 @@ class ChangeRoutes:
         self, request: web.Request, allowed: tuple[str, ...], verb: str
     ) -> StoredChange | web.Response:
         """The change an action targets, once the body, authority, state and ref allow it."""
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        body = await read_json(request)
         self._record(request, body)
         change = self._target(request)
         if isinstance(change, web.Response):
             return change
         ref = body.get("expected_git_ref") if isinstance(body, dict) else None
         if not isinstance(ref, str) or not ref.strip():
-            return json_error(400, "invalid_request", "expected_git_ref is required")
+            return invalid("expected_git_ref is required")
         if not change.writable:
-            return json_error(
-                403, "permission_denied", "OWNERS write authority is required on every changed path"
-            )
+            return denied("OWNERS write authority is required on every changed path")
         if change.status not in allowed:
             wanted = " or ".join(s.upper() for s in allowed)
             return json_error(
@@ -325,9 +328,7 @@ class ChangeRoutes:
         return change
 
     def _record(self, request: web.Request, body: Any) -> None:
-        self.received.append(
-            ReceivedRequest(request.method, request.path, list(request.query.items()), body)
-        )
+        self.received.append(ReceivedRequest.of(request, body))
 
 
 def _diffs(diffs: list[dict[str, Any]] | None) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ fails as data (``{"success": false, "error": ...}``), not as an HTTP error.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, invalid, json_object
 from textql_async.testing._rules import json_error
 from textql_async.testing._v2_connectors_config import (
     CheckedConfig,
@@ -38,6 +38,11 @@ class ReceivedBody(NamedTuple):
     method: str
     path: str
     json: Any
+
+    @classmethod
+    def of(cls, request: web.Request, body: Any) -> ReceivedBody:
+        """What ``request`` carried: its method, path and decoded ``body``."""
+        return cls(request.method, request.path, body)
 
 
 @dataclass
@@ -64,7 +69,7 @@ class StoredConnector:
         return {"is_public": self.is_public, "grants": [dict(g) for g in self.grants]}
 
 
-class ConnectorRoutes:
+class ConnectorRoutes(BearerFamily):
     """``/v2/connectors*`` with a store that behaves like the service."""
 
     prefix = "/v2/connectors"
@@ -118,13 +123,6 @@ class ConnectorRoutes:
         app.router.add_get("/v2/connectors/{id}/access", self._get_access)
         app.router.add_put("/v2/connectors/{id}/access", self._put_access)
 
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """v2 takes ``Authorization: Bearer <key>`` only (no Basic, no ``X-API-Key``)."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip() == self.fake.api_key:
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
-
     # -- handlers --------------------------------------------------------------------------
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
@@ -140,7 +138,7 @@ class ConnectorRoutes:
         try:
             checked = check_config(body.get("config"), None)
         except ConfigError as exc:
-            return _invalid(str(exc))
+            return invalid(str(exc))
         grants = [self._owner_grant()]
         is_public = True
         if body.get("access") is not None:
@@ -165,14 +163,14 @@ class ConnectorRoutes:
         if raw_id is not None and raw_id != "":
             connector_id = _parse_id(raw_id)
             if connector_id is None:
-                return _invalid("connector_id must be a positive int32")
+                return invalid("connector_id must be a positive int32")
             stored = self.store.get(connector_id)
             if stored is None:
                 return _not_found(connector_id)
         try:
             checked = check_config(body.get("config"), stored.metadata if stored else None)
         except ConfigError as exc:
-            return _invalid(str(exc))
+            return invalid(str(exc))
         self.tested.append(dict(checked.metadata))
         host = str(checked.metadata.get("host") or checked.metadata.get("locator") or "")
         if "unreachable" in host:
@@ -192,17 +190,17 @@ class ConnectorRoutes:
         try:
             checked = check_config(body.get("config"), stored.metadata)
         except ConfigError as exc:
-            return _invalid(str(exc))
+            return invalid(str(exc))
         if checked.connector_type != stored.type:
-            return _invalid(f"connector_type must match the stored connector's type {stored.type}")
+            return invalid(f"connector_type must match the stored connector's type {stored.type}")
         other = self._named(checked.name)
         if other is not None and other.id != stored.id:
-            return _invalid(f"a connector named {checked.name!r} already exists")
+            return invalid(f"a connector named {checked.name!r} already exists")
         flags = {}
         for flag in ("allow_sql_write_operations", "include_db_session_metadata"):
             value = body.get(flag)
             if value is not None and not isinstance(value, bool):
-                return _invalid(f"{flag} must be a boolean")
+                return invalid(f"{flag} must be a boolean")
             flags[flag] = value
         _apply(stored, checked)
         for flag, value in flags.items():
@@ -215,7 +213,7 @@ class ConnectorRoutes:
         if isinstance(stored, web.Response):
             return stored
         if stored.system:
-            return _invalid("system connectors cannot be deleted")
+            return invalid("system connectors cannot be deleted")
         del self.store[stored.id]
         return web.json_response({"id": stored.id, "success": True})
 
@@ -241,39 +239,32 @@ class ConnectorRoutes:
     # -- internals -------------------------------------------------------------------------
 
     async def _body(self, request: web.Request) -> dict[str, Any] | web.Response:
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self.bodies.append(ReceivedBody(request.method, request.path, None))
-            return _invalid("the body must be JSON")
-        self.bodies.append(ReceivedBody(request.method, request.path, body))
-        if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
-        return body
+        return await json_object(
+            request, lambda body: self.bodies.append(ReceivedBody.of(request, body))
+        )
 
     def _target(self, request: web.Request) -> StoredConnector | web.Response:
         connector_id = _parse_id(request.match_info["id"])
         if connector_id is None:
-            return _invalid("connector id must be a positive int32")
+            return invalid("connector id must be a positive int32")
         stored = self.store.get(connector_id)
         return stored if stored is not None else _not_found(connector_id)
 
     def _parse_access(self, raw: object) -> tuple[bool, list[dict[str, str]]] | web.Response:
         if not isinstance(raw, dict) or not isinstance(raw.get("is_public"), bool):
-            return _invalid("access.is_public is required and must be a boolean")
+            return invalid("access.is_public is required and must be a boolean")
         grants_raw = raw.get("grants") or []
         if not isinstance(grants_raw, list):
-            return _invalid("access.grants must be an array")
+            return invalid("access.grants must be an array")
         owner = self._owner_grant()
         grants = [owner]
         seen = {("member_id", owner["member_id"], "owner")}
         for index, grant in enumerate(grants_raw):
             if not isinstance(grant, dict) or grant.get("access_type") not in _ACCESS_TYPES:
-                return _invalid(f"grants[{index}].access_type must be one of {_ACCESS_TYPES}")
+                return invalid(f"grants[{index}].access_type must be one of {_ACCESS_TYPES}")
             named = [p for p in _PRINCIPALS if grant.get(p)]
             if len(named) != 1 or not isinstance(grant[named[0]], str):
-                return _invalid(f"grants[{index}] must set exactly one of {_PRINCIPALS}")
+                return invalid(f"grants[{index}] must set exactly one of {_PRINCIPALS}")
             principal, access_type = named[0], grant["access_type"]
             if (principal, grant[principal], access_type) in seen:
                 continue
@@ -317,10 +308,6 @@ def _parse_id(raw: object) -> int | None:
     if not isinstance(raw, int) or not 0 < raw <= _INT32_MAX:
         return None
     return raw
-
-
-def _invalid(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)
 
 
 def _not_found(connector_id: int) -> web.Response:

@@ -11,13 +11,13 @@ role on ``PATCH /v2/roles/{id}`` a 404.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, invalid, read_json
 from textql_async.testing._rules import json_error
 from textql_async.testing._v2_changes import ReceivedRequest
 
@@ -74,7 +74,7 @@ class StoredMember:
     deleted: bool = False
 
 
-class MemberRoutes:
+class MemberRoutes(BearerFamily):
     """``/v2/members*`` and ``/v2/roles*`` with stores that behave like the service."""
 
     prefix: str | tuple[str, ...] = ("/v2/members", "/v2/roles")
@@ -153,13 +153,6 @@ class MemberRoutes:
         app.router.add_post("/v2/roles", self._create_role)
         app.router.add_patch("/v2/roles/{id}", self._update_role)
 
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """v2 takes ``Authorization: Bearer <key>`` only."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip() == self.fake.api_key:
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
-
     # -- members ---------------------------------------------------------------------------
 
     async def _list_members(self, request: web.Request) -> web.StreamResponse:
@@ -174,16 +167,16 @@ class MemberRoutes:
     async def _invite(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
+            return invalid("the body must be a JSON object")
         email = body.get("email")
         if not isinstance(email, str) or "@" not in email.strip(" @"):
-            return _invalid("email must be an email address")
+            return invalid("email must be an email address")
         system_role = body.get("role", "member")
         if system_role not in _SYSTEM_ROLES:
-            return _invalid("role must be 'member' or 'admin'")
+            return invalid("role must be 'member' or 'admin'")
         existing = self.member_by_email(email)
         if existing is not None and not existing.deleted:
-            return _invalid(f"{email} is already a member of this organization")
+            return invalid(f"{email} is already a member of this organization")
         member = existing or StoredMember(str(uuid.uuid4()), email.strip(), created_at=_now())
         member.deleted, member.pending = False, True
         member.role_ids = [self.role_named(system_role).id]
@@ -197,7 +190,7 @@ class MemberRoutes:
             return member
         hard = request.query.get("hard_delete", "false").lower()
         if hard not in ("true", "false", "1", "0"):
-            return _invalid("hard_delete must be true or false")
+            return invalid("hard_delete must be true or false")
         if hard in ("true", "1"):
             del self.members[member.id]
         else:
@@ -219,9 +212,9 @@ class MemberRoutes:
             return member
         role_id = body.get("roleId") if isinstance(body, dict) else None
         if not isinstance(role_id, str) or not role_id:
-            return _invalid("roleId is required")
+            return invalid("roleId is required")
         if role_id not in self.roles:
-            return _invalid(f"role {role_id} not found")
+            return invalid(f"role {role_id} not found")
         if role_id not in member.role_ids:
             member.role_ids.append(role_id)
         return web.json_response({"member_id": member.id, "role_id": role_id, "success": True})
@@ -233,7 +226,7 @@ class MemberRoutes:
             return member
         role_id = request.match_info["roleId"]
         if role_id not in self.roles:
-            return _invalid(f"role {role_id} not found")
+            return invalid(f"role {role_id} not found")
         if role_id in member.role_ids:
             member.role_ids.remove(role_id)
         return web.json_response({"member_id": member.id, "role_id": role_id, "success": True})
@@ -247,29 +240,29 @@ class MemberRoutes:
     async def _create_role(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
+            return invalid("the body must be a JSON object")
         name, description = body.get("name"), body.get("description", "")
         if not isinstance(name, str) or not name.strip():
-            return _invalid("name is required")
+            return invalid("name is required")
         if not isinstance(description, str):
-            return _invalid("description must be a string")
+            return invalid("description must be a string")
         if self._name_taken(name, None):
-            return _invalid(f"a role named {name!r} already exists")
+            return invalid(f"a role named {name!r} already exists")
         role = self.seed_role(name.strip(), description=description)
         return web.json_response(role.json(), status=201)
 
     async def _update_role(self, request: web.Request) -> web.StreamResponse:
         body = await self._body(request)
         if not _is_uuid(request.match_info["id"]):
-            return _invalid("role id must be a UUID")
+            return invalid("role id must be a UUID")
         role = self.roles.get(request.match_info["id"])
         if role is None:
             return json_error(404, "not_found", f"role {request.match_info['id']} not found")
         if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
+            return invalid("the body must be a JSON object")
         problem = self._check_update(role, body)
         if problem is not None:
-            return _invalid(problem)
+            return invalid(problem)
         if "name" in body:
             role.name = body["name"].strip()
         if "description" in body:
@@ -317,12 +310,12 @@ class MemberRoutes:
     ) -> StoredMember | web.Response:
         member_id = request.match_info["id"]
         if not _is_uuid(member_id):
-            return _invalid("member id must be a UUID")
+            return invalid("member id must be a UUID")
         member = self.members.get(member_id)
         if member is None or (active and member.deleted):
-            return _invalid(f"member {member_id} not found")
+            return invalid(f"member {member_id} not found")
         if mutable and member.is_service_account:
-            return _invalid("service-account roles are immutable")
+            return invalid("service-account roles are immutable")
         return member
 
     def _member_json(self, member: StoredMember) -> dict[str, Any]:
@@ -345,14 +338,8 @@ class MemberRoutes:
         return any(r.name.lower() == wanted and r.id != except_id for r in self.roles.values())
 
     async def _body(self, request: web.Request) -> Any:
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        self.received.append(
-            ReceivedRequest(request.method, request.path, list(request.query.items()), body)
-        )
+        body = await read_json(request)
+        self.received.append(ReceivedRequest.of(request, body))
         return body
 
 
@@ -370,7 +357,3 @@ def _is_int(value: object) -> bool:
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _invalid(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)

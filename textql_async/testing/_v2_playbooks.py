@@ -11,7 +11,6 @@ it by default (the case a retrying client would get wrong), or drops it on reque
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, invalid, json_object
 from textql_async.testing._rules import json_error
 from textql_async.testing._v2_connectors import ReceivedBody
 from textql_async.testing._v2_playbook_reports import build_report, now, run_assets
@@ -95,7 +95,7 @@ class StoredPlaybook:
         self.updated_seq = next(_seq)
 
 
-class PlaybookRoutes:
+class PlaybookRoutes(BearerFamily):
     """``/v2/playbooks*`` with a store that behaves like the service."""
 
     prefix: str | tuple[str, ...] = "/v2/playbooks"
@@ -153,13 +153,6 @@ class PlaybookRoutes:
         app.router.add_post("/v2/playbooks/{id}/deploy", self._deploy)
         app.router.add_post("/v2/playbooks/{id}/run", self._run)
 
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """v2 takes ``Authorization: Bearer <key>`` only."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip() == self.fake.api_key:
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
-
     # -- handlers --------------------------------------------------------------------------
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
@@ -208,7 +201,7 @@ class PlaybookRoutes:
             return body
         problem = _check_update(body)
         if problem is not None:
-            return _invalid(problem)  # checked up front: a failed PATCH changes nothing
+            return invalid(problem)  # checked up front: a failed PATCH changes nothing
         for key in ("name", "prompt", "connector_ids", *_LIST_FIELDS):
             if body.get(key) is not None:
                 setattr(stored, key, body[key])
@@ -243,9 +236,9 @@ class PlaybookRoutes:
             return body
         dry_run = body.get("dry_run", False)
         if not isinstance(dry_run, bool):
-            return _invalid("dry_run must be a boolean")
+            return invalid("dry_run must be a boolean")
         if not stored.prompt.strip():
-            return _invalid("the playbook has no prompt: set one with PATCH before running it")
+            return invalid("the playbook has no prompt: set one with PATCH before running it")
         if dry_run:
             return web.json_response({})
         self.runs.append(stored.id)
@@ -263,19 +256,11 @@ class PlaybookRoutes:
     async def _body(
         self, request: web.Request, *, optional: bool = False
     ) -> dict[str, Any] | web.Response:
-        raw = await request.read()
-        if not raw and optional:
-            self.bodies.append(ReceivedBody(request.method, request.path, None))
-            return {}
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self.bodies.append(ReceivedBody(request.method, request.path, None))
-            return _invalid("the body must be JSON")
-        self.bodies.append(ReceivedBody(request.method, request.path, body))
-        if not isinstance(body, dict):
-            return _invalid("the body must be a JSON object")
-        return body
+        return await json_object(
+            request,
+            lambda body: self.bodies.append(ReceivedBody.of(request, body)),
+            optional=optional,
+        )
 
     def _target(self, request: web.Request) -> StoredPlaybook | web.Response:
         playbook_id = request.match_info["id"]
@@ -333,7 +318,3 @@ def _int(raw: str | None, default: int, *, minimum: int) -> int:
     if raw is None or not raw.lstrip("-").isdigit() or int(raw) < minimum:
         return default
     return int(raw)
-
-
-def _invalid(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from textql_async.testing._rules import json_error
+from textql_async.testing._families import invalid
 
 __all__ = ["MAX_FILES", "ChatArgs", "ReceivedChatRequest", "read_chat_request"]
 
@@ -50,17 +50,13 @@ class ChatArgs:
     connector_ids: list[int]
 
 
-def _bad(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)
-
-
 def _int_list(value: Any, name: str) -> list[int] | web.Response:
     if value is None:
         return []
     if not isinstance(value, list) or any(
         isinstance(v, bool) or not isinstance(v, int) for v in value
     ):
-        return _bad(f"{name} must be an array of integers")
+        return invalid(f"{name} must be an array of integers")
     return list(value)
 
 
@@ -69,16 +65,16 @@ def _optional_text(body: dict[str, Any], name: str) -> str | web.Response | None
     if value is None:
         return None
     if not isinstance(value, str) or not value:
-        return _bad(f"{name} must be a non-empty string")
+        return invalid(f"{name} must be a non-empty string")
     return value
 
 
 def _check_json(body: Any) -> ChatArgs | web.Response:
     if not isinstance(body, dict):
-        return _bad("the request body must be a JSON object")
+        return invalid("the request body must be a JSON object")
     question = body.get("question")
     if not isinstance(question, str) or not question.strip():
-        return _bad("question is required")
+        return invalid("question is required")
     chat_id = _optional_text(body, "chat_id")
     if isinstance(chat_id, web.Response):
         return chat_id
@@ -91,10 +87,10 @@ def _check_json(body: Any) -> ChatArgs | web.Response:
     tools = body.get("tools")
     if tools is not None:
         if not isinstance(tools, dict):
-            return _bad("tools must be an object")
+            return invalid("tools must be an object")
         for flag in _TOOL_FLAGS:
             if tools.get(flag) is not None and not isinstance(tools[flag], bool):
-                return _bad(f"tools.{flag} must be a boolean")
+                return invalid(f"tools.{flag} must be a boolean")
         tool_ids = _int_list(tools.get("connector_ids"), "tools.connector_ids")
         if isinstance(tool_ids, web.Response):
             return tool_ids
@@ -105,13 +101,13 @@ def _check_json(body: Any) -> ChatArgs | web.Response:
 def _check_form(fields: dict[str, list[str]], files: int) -> ChatArgs | web.Response:
     question = (fields.get("question") or [""])[0]
     if not question.strip():
-        return _bad("question is required")
+        return invalid("question is required")
     if files > MAX_FILES:
-        return _bad(f"at most {MAX_FILES} files may be uploaded")
+        return invalid(f"at most {MAX_FILES} files may be uploaded")
     try:
         ids = [int(v) for v in fields.get("connector_ids", [])]
     except ValueError:
-        return _bad("connector_ids must be integers")
+        return invalid("connector_ids must be integers")
     chat_id = (fields.get("chat_id") or [""])[0] or None
     model = (fields.get("model") or [""])[0] or None
     return ChatArgs(question, chat_id, model, ids)
@@ -139,8 +135,8 @@ async def read_chat_request(
     try:
         body = json.loads(raw) if raw else None
     except ValueError:
-        return ReceivedChatRequest(request.path, content_type), _bad("invalid JSON body")
+        return ReceivedChatRequest(request.path, content_type), invalid("invalid JSON body")
     received = ReceivedChatRequest(request.path, content_type, body)
     if content_type != "application/json":
-        return received, _bad("the body must be application/json or multipart/form-data")
+        return received, invalid("the body must be application/json or multipart/form-data")
     return received, _check_json(body)

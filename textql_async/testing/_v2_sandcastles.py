@@ -12,7 +12,6 @@ sandbox that is not running answers 404. Files and the Ontology writeback live i
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from textql_async.testing._families import BearerFamily, denied, invalid, json_object
 from textql_async.testing._rules import json_error
 from textql_async.testing._store import iso_timestamp
 from textql_async.testing._v2_sandcastles_files import SandboxFileRoutes
@@ -50,7 +50,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 _MAX_ROWS = 2_000_000
 
 
-class SandcastleRoutes:
+class SandcastleRoutes(BearerFamily):
     """``/v2/sandcastles*`` with an in-memory store of sandboxes."""
 
     prefix: str | tuple[str, ...] = "/v2/sandcastles"
@@ -63,7 +63,8 @@ class SandcastleRoutes:
         """The organization's Ontology library (library-relative paths), mounted at ``library/``
         of every sandbox started afterwards and used as its diff baseline."""
         self.writebacks: dict[int, dict[str, Any]] = {}
-        """Ontology changes filed by writeback, by change number (set ``status`` to test 409s)."""
+        """Ontology changes filed by writeback, by change number (set ``status`` to test 409s);
+        each is also in ``fake.changes``, under its ``change_id``."""
         self.auto_approve = False
         """When true, a writeback matches an auto-approve rule: ``approved`` at once."""
         self.library_drifted = False
@@ -121,13 +122,6 @@ class SandcastleRoutes:
         app.router.add_post(base + "/{id}/exec", self._exec)
         self.file_routes.add_routes(app, base)
 
-    def authorize(self, request: web.Request) -> web.StreamResponse | None:
-        """v2 takes ``Authorization: Bearer <key>`` only."""
-        scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-        if scheme.lower() == "bearer" and token.strip() == self.fake.api_key:
-            return None
-        return json_error(401, "unauthenticated", "Authentication required")
-
     # -- lifecycle -------------------------------------------------------------------------
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
@@ -150,14 +144,9 @@ class SandcastleRoutes:
         return web.json_response(body)
 
     async def _start(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
-        try:
-            body = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            return invalid("the body must be JSON")
-        self.bodies.append(body if raw.strip() else None)
-        if not isinstance(body, dict):
-            return invalid("the body must be a JSON object")
+        body = await json_object(request, self.bodies.append, optional=True)
+        if isinstance(body, web.Response):
+            return body
         wanted = body.get("sandbox_id")
         if wanted is None:
             sandbox = self._new_sandbox(self.fake.member_id)
@@ -166,9 +155,7 @@ class SandcastleRoutes:
             if found is None:
                 return json_error(404, "not_found", f"sandbox {wanted!r} not found")
             if found.member_id != self.fake.member_id:
-                return json_error(
-                    403, "permission_denied", "you can only restart your own sandcastles"
-                )
+                return denied("you can only restart your own sandcastles")
             sandbox = found
             sandbox.released_at = None
             sandbox.liveness = "running"
@@ -339,18 +326,8 @@ class SandcastleRoutes:
         sandbox = self.live(request)
         if isinstance(sandbox, web.Response):
             return sandbox
-        raw = await request.read()
-        if optional and not raw.strip():
-            self.bodies.append(None)
-            return sandbox, {}
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return invalid("the body must be JSON")
-        self.bodies.append(body)
-        if not isinstance(body, dict):
-            return invalid("the body must be a JSON object")
-        return sandbox, body
+        body = await json_object(request, self.bodies.append, optional=optional)
+        return body if isinstance(body, web.Response) else (sandbox, body)
 
     def _new_sandbox(self, member_id: str | None) -> StoredSandbox:
         sandbox = StoredSandbox(
@@ -364,11 +341,6 @@ class SandcastleRoutes:
             sandbox.baseline[path] = content
         self.sandboxes[sandbox.sandbox_id] = sandbox
         return sandbox
-
-
-def invalid(message: str) -> web.Response:
-    """A 400 ``invalid_request``."""
-    return json_error(400, "invalid_request", message)
 
 
 def _page_params(request: web.Request, scope: str) -> tuple[int, int | None] | web.Response:

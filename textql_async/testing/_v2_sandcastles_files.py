@@ -6,27 +6,32 @@ client that stops early really cuts the transfer (``active_downloads`` counts th
 handlers still sending). Traversal and dotfiles answer 400, a directory 400, a
 missing file 404. The Ontology diff compares ``library/`` with the snapshot taken at
 start; a writeback files a numbered change (``open``, ``draft``, ``approved`` with
-``auto_approve``, ``reserved`` with conflicts when ``library_drifted``).
+``auto_approve``, ``reserved`` with conflicts when ``library_drifted``) in the changes
+fake (``fake.changes``), where ``GET /v2/changes`` shows it and it can be reviewed;
+resubmitting it (``change_number``) pushes a new revision, refused once it is approved
+or denied.
 """
 
 from __future__ import annotations
 
-import secrets
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from textql_async.testing._families import invalid
 from textql_async.testing._rules import json_error
-from textql_async.testing._v2_sandcastles_store import check_path, library_diff
+from textql_async.testing._v2_sandcastles_store import StoredSandbox, check_path, library_diff
 
 if TYPE_CHECKING:
+    from textql_async.testing._v2_changes import StoredChange
     from textql_async.testing._v2_sandcastles import SandcastleRoutes
 
 __all__ = ["SandboxFileRoutes"]
 
 _READ_CHUNK = 64 * 1024
 _MAX_TITLE = 50
+_REVIEWED = ("approved", "denied")
 
 
 class SandboxFileRoutes:
@@ -62,7 +67,7 @@ class SandboxFileRoutes:
         if directory:
             refused = check_path(directory)
             if refused is not None:
-                return _invalid(refused)
+                return invalid(refused)
         entries = sandbox.entries(directory)
         if entries is None:
             return json_error(404, "not_found", f"directory {directory!r} not found")
@@ -73,7 +78,7 @@ class SandboxFileRoutes:
         if isinstance(sandbox, web.Response):
             return sandbox
         if not request.content_type.startswith("multipart/"):
-            return _invalid("the body must be multipart/form-data with a 'file' field")
+            return invalid("the body must be multipart/form-data with a 'file' field")
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader) or part.name != "file":
@@ -81,7 +86,7 @@ class SandboxFileRoutes:
             name = PurePosixPath(part.filename or "").name
             refused = check_path(name) if name else "the file needs a filename"
             if refused is not None:
-                return _invalid(refused)
+                return invalid(refused)
             content = bytearray()
             chunks = 0
             while chunk := await part.read_chunk(_READ_CHUNK):
@@ -90,18 +95,24 @@ class SandboxFileRoutes:
             self.upload_parts.append(chunks)
             sandbox.write(name, bytes(content))
             return web.json_response({"filename": name, "size_bytes": len(content)})
-        return _invalid("the multipart field 'file' is required")
+        return invalid("the multipart field 'file' is required")
 
-    async def _download(self, request: web.Request) -> web.StreamResponse:
+    def _file(self, request: web.Request) -> tuple[StoredSandbox, str] | web.Response:
+        """The running sandbox and the checked ``{path}``, or the error response."""
         sandbox = self.routes.live(request)
         if isinstance(sandbox, web.Response):
             return sandbox
         path = request.match_info["path"]
         refused = check_path(path)
-        if refused is not None:
-            return _invalid(refused)
+        return invalid(refused) if refused is not None else (sandbox, path)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        found = self._file(request)
+        if isinstance(found, web.Response):
+            return found
+        sandbox, path = found
         if sandbox.is_dir(path):
-            return _invalid(f"{path} is a directory")
+            return invalid(f"{path} is a directory")
         content = sandbox.read(path)
         if content is None:
             return json_error(404, "not_found", f"file {path} not found")
@@ -130,15 +141,12 @@ class SandboxFileRoutes:
         return response
 
     async def _delete(self, request: web.Request) -> web.StreamResponse:
-        sandbox = self.routes.live(request)
-        if isinstance(sandbox, web.Response):
-            return sandbox
-        path = request.match_info["path"]
-        refused = check_path(path)
-        if refused is not None:
-            return _invalid(refused)
+        found = self._file(request)
+        if isinstance(found, web.Response):
+            return found
+        sandbox, path = found
         if sandbox.is_dir(path):
-            return _invalid(f"{path} is a directory: only files can be deleted")
+            return invalid(f"{path} is a directory: only files can be deleted")
         if not sandbox.remove(path):
             return json_error(404, "not_found", f"file {path} not found")
         return web.json_response({"success": True})
@@ -161,50 +169,61 @@ class SandboxFileRoutes:
         if isinstance(fields, web.Response):
             return fields
         title, description, draft, number = fields
-        changes = self.routes.writebacks
+        writebacks, changes = self.routes.writebacks, self.routes.fake.changes
+        filed: StoredChange | None = None
         if number is not None:
-            existing = changes.get(number)
-            if existing is None:
+            record = writebacks.get(number)
+            filed = changes.get(record["change_id"]) if record is not None else None
+            if record is None or filed is None:
                 return json_error(404, "not_found", f"change {number} not found")
-            if existing["status"] in ("approved", "denied"):
-                return json_error(409, "conflict", f"change {number} is {existing['status']}")
-            title = title or existing["title"]
-            description = description or existing["description"]
+            final = next((s for s in (record["status"], filed.status) if s in _REVIEWED), None)
+            if final is not None:  # reviewed through fake.changes, or set so by a test
+                return json_error(409, "conflict", f"change {number} is {final}")
+            title = title or record["title"]
+            description = description or record["description"]
         elif not title or not description:
-            return _invalid("title and description are required for a new change")
+            return invalid("title and description are required for a new change")
         diffs, raw = library_diff(sandbox.baseline, sandbox.library())
         if not diffs:
-            return _invalid("no changes to write back: edit files under library/ first")
-        record = changes.get(number) if number is not None else None
-        if record is None:
-            number = max(changes, default=0) + 1
-            record = {"number": number, "change_id": f"chg_{secrets.token_hex(8)}", "revision": 0}
-            changes[number] = record
+            return invalid("no changes to write back: edit files under library/ first")
+        assert title and description  # checked above
+        if filed is None:  # a new change, filed in fake.changes (GET /v2/changes lists it)
+            ref = f"refs/changes/{changes.next_number}/1"
+            filed = changes.seed(
+                title, description=description, diffs=diffs, chat_id=sandbox.chat_id, git_ref=ref
+            )
+        else:
+            ref = f"refs/changes/{filed.number}/{len(filed.revisions) + 1}"
+            changes.revise(filed.id, title=title, description=description, diffs=diffs, git_ref=ref)
+        drifted = self.routes.library_drifted
+        filed.auto_approved = self.routes.auto_approve and not drifted
+        if drifted:
+            filed.status = "reserved"
+        else:
+            filed.status = "approved" if filed.auto_approved else "draft" if draft else "open"
+        record = writebacks.setdefault(filed.number, {"number": filed.number, "change_id": filed.id})
         record.update(
-            title=title, description=description, sandbox_id=sandbox.sandbox_id, diffs=diffs
+            title=title,
+            description=description,
+            sandbox_id=sandbox.sandbox_id,
+            diffs=diffs,
+            revision=len(filed.revisions),
+            status=filed.status,
         )
-        record["revision"] += 1
         result: dict[str, Any] = {
-            "change_id": record["change_id"],
-            "change_number": record["number"],
-            "git_ref": f"refs/changes/{record['number']}/{record['revision']}",
-            "has_conflicts": self.routes.library_drifted,
-            "auto_approved": False,
+            "change_id": filed.id,
+            "change_number": filed.number,
+            "git_ref": ref,
+            "has_conflicts": drifted,
+            "auto_approved": filed.auto_approved,
             "diffs": diffs,
             "raw_diff": raw,
         }
-        if self.routes.library_drifted:
-            record["status"] = "reserved"
+        if drifted:
             paths = ", ".join(d.get("new_path") or d.get("old_path", "") for d in diffs)
             result["conflicts"] = f"CONFLICT (content): merge conflict in {paths}"
-        elif self.routes.auto_approve:
-            record["status"] = "approved"
-            result["auto_approved"] = True
-        else:
-            record["status"] = "draft" if draft else "open"
-        result["status"] = record["status"]
+        result["status"] = filed.status
         return web.json_response(result, status=201)
-
 
 def _change_fields(
     body: dict[str, Any],
@@ -213,15 +232,11 @@ def _change_fields(
     draft, number = body.get("draft", False), body.get("change_number")
     for name, value in (("title", title), ("description", description)):
         if value is not None and not isinstance(value, str):
-            return _invalid(f"{name} must be a string")
+            return invalid(f"{name} must be a string")
     if isinstance(title, str) and len(title) > _MAX_TITLE:
-        return _invalid(f"title must be at most {_MAX_TITLE} characters")
+        return invalid(f"title must be at most {_MAX_TITLE} characters")
     if not isinstance(draft, bool):
-        return _invalid("draft must be a boolean")
+        return invalid("draft must be a boolean")
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
-        return _invalid("change_number must be an integer")
+        return invalid("change_number must be an integer")
     return title, description, draft, number
-
-
-def _invalid(message: str) -> web.Response:
-    return json_error(400, "invalid_request", message)
