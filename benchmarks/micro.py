@@ -264,7 +264,7 @@ _GROUPS = (
     ("textql_async/sansio", "our decoder and fold (textql_async.sansio)"),
     ("textql_async", "our streaming and transport (textql_async)"),
     ("aiohttp", "aiohttp"),
-    ("anyio", "anyio (cancel scopes, deadlines)"),
+    ("anyio", "anyio"),
     ("asyncio", "asyncio event loop"),
     ("~", "C builtins (socket, epoll, msgspec, bytes)"),
 )

@@ -486,7 +486,7 @@ def _why(r: dict[str, Any]) -> list[str]:
             "**p99 time to first block at 1,000 streams.** All streams start at the same "
             "instant on one event loop: the last stream's request leaves only after every "
             "other stream's connection setup, and each arriving event costs the client "
-            "aiohttp's read path, a task wake-up, an anyio cancel scope and the decoder. Once "
+            "aiohttp's read path, a task wake-up and the decoder. Once "
             "N streams x the event rate needs more than one core, the client is CPU-bound and "
             "the p99 measures its queue.",
         ]
