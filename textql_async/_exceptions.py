@@ -274,6 +274,7 @@ CONNECT_CODE_ERRORS: dict[str, type[APIError]] = {
     "data_loss": ServerError,
     "unimplemented": ServerError,
     "deadline_exceeded": ServerError,
+    "canceled": APIError,
 }
 #: Connect codes that are safe to retry whatever the HTTP status says.
 CONNECT_RETRY_CODES = frozenset({"unavailable", "resource_exhausted"})
