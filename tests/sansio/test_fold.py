@@ -447,3 +447,12 @@ def test_interleaving_example() -> None:
     )
     assert _ids(fold.snapshot.blocks) == ["a", "b", "c"]
     assert [b.contents for b in fold.snapshot.blocks] == ["123", "12", "1"]
+
+
+def test_a_block_sent_as_an_unnamed_event_is_not_lost() -> None:
+    fold = AnaFold()
+    update = fold.feed("message", '{"tag": "TextBlock", "id": "m1", "contents": "hi"}')
+    assert update is not None and update.is_new
+    assert fold.snapshot.blocks == (TextBlock("m1", "hi"),)
+    assert fold.feed("message", '"done"') is None
+    assert fold.done

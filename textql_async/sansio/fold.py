@@ -22,6 +22,7 @@ from textql_async.models.ana import (
     ErrorBlock,
     MalformedBlockError,
     TextBlock,
+    block_from_builtins,
     decode_block,
 )
 from textql_async.sansio.slots import OrderedSlots
@@ -161,8 +162,13 @@ class AnaFold:
         elif event == "assistantMsgId":
             self._assistant_msg_id = self._parse_int(event, data)
         elif event == "message":
-            if self._parse_json(event, data) == "done":
+            value = self._parse_json(event, data)
+            if value == "done":
                 self._done = True
+            elif isinstance(value, dict) and isinstance(value.get("tag"), str):
+                # tolerance: a block sent as an unnamed event is still a block, never lost
+                self.events -= 1  # apply_block counts it
+                return self.apply_block(self._block_from(value, data))
         self._snapshot = None
         return None
 
@@ -180,6 +186,14 @@ class AnaFold:
         self._snapshot = None
 
     # -- payload parsing ---------------------------------------------------------------------
+
+    def _block_from(self, value: dict[str, Any], data: str | bytes) -> Block:
+        try:
+            return block_from_builtins(value, data)
+        except MalformedBlockError as exc:
+            raise StreamError(
+                f"malformed block event: {exc}", snapshot=self.snapshot, raw=exc.raw
+            ) from None
 
     def _parse_json(self, event: str, data: str | bytes) -> Any:
         try:
