@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import TracebackType
 
 import anyio
 import msgspec
@@ -22,7 +21,7 @@ from textql_async._exceptions import (
     StreamError,
     TextQLError,
 )
-from textql_async._reader import Opener, ResponseReader, StreamRegistry
+from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.v2_chats import (
     Asset,
     AssetEvent,
@@ -46,7 +45,7 @@ Canceller = Callable[[str], Awaitable[bool]]
 _CANCEL_SECONDS = 5.0
 
 
-class ChatStream:
+class ChatStream(ReaderStream):
     """One streamed v2 chat answer: ``async with client.chats.stream(q) as stream:``.
 
     Iterate it for typed events (:class:`Metadata`, :class:`TextDelta`,
@@ -66,9 +65,7 @@ class ChatStream:
         cancel_on_exit: bool = False,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
-        self._reader = ResponseReader(
-            opener, timeout, what="the chat stream", owner=self, registry=registry
-        )
+        super().__init__(opener, timeout, what="the chat stream", registry=registry)
         self._sse = SSEDecoder(max_event_size)
         self._cancel = cancel
         self._cancel_on_exit = cancel_on_exit
@@ -82,9 +79,6 @@ class ChatStream:
         self._pending: deque[ChatEvent] = deque()
         self._pending_error: TextQLError | None = None
         self._done_seen = False  # the done event was read (it may still be pending)
-        self._finished = False
-        self._entered = False
-        self._error: BaseException | None = None
 
     def __repr__(self) -> str:
         return f"<ChatStream chat_id={self.chat_id!r} cells={len(self._cells)} done={self._done is not None}>"
@@ -95,14 +89,6 @@ class ChatStream:
         self._entered = True
         await self._open()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the response; with ``cancel_on_exit``, ask the server to stop an unfinished answer."""
@@ -115,24 +101,6 @@ class ChatStream:
                     await self._cancel(chat_id)
                 except TextQLError:
                     pass  # best effort: the stream is closed either way
-
-    def close(self) -> None:
-        """Close the response now (safe from another task)."""
-        self._finished = True
-        self._reader.close()
-
-    def close_by_client(self) -> None:
-        """End the stream because its client closed."""
-        if not self._finished:
-            self._reader.closed_by_client = True
-        self.close()
-
-    async def _open(self) -> None:
-        try:
-            await self._reader.open()
-        except BaseException as exc:
-            self._fail(exc)
-            raise
 
     # -- state -------------------------------------------------------------------------------
 
@@ -234,15 +202,9 @@ class ChatStream:
         exc.partial = self.snapshot
         return exc
 
-    def _fail(self, exc: BaseException) -> None:
-        if isinstance(exc, (StreamError, APITimeoutError)) and exc.partial is None:
+    def _attach(self, exc: StreamError | APITimeoutError) -> None:
+        if exc.partial is None:
             exc.partial = self.snapshot
-        self._finished = True
-        if self._error is None:
-            self._error = exc if isinstance(exc, TextQLError) else self._with_partial(
-                StreamError(f"the chat stream was interrupted ({type(exc).__name__})")
-            )
-        self._reader.close()
 
     def _end_of_body(self) -> None:
         self._sse.close()

@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Awaitable, Callable
+from types import TracebackType
 from typing import Protocol
 
 import aiohttp
 import anyio
 
 from textql_async._config import Timeout
-from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
 
-__all__ = ["Opener", "ResponseReader", "StreamRegistry"]
+__all__ = ["Opener", "ReaderStream", "ResponseReader", "StreamRegistry"]
 
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 1.0
@@ -58,7 +59,7 @@ class ResponseReader:
     ) -> None:
         self._opener = opener
         self._timeout = timeout
-        self._what = what  # "the Ana stream", "the chat stream": for messages
+        self.what = what  # "the Ana stream", "the chat stream": for messages
         self._owner = owner
         self._registry = registry
         self._response: aiohttp.ClientResponse | None = None
@@ -93,7 +94,7 @@ class ResponseReader:
         if self.closed:
             raise self.closed_error()
         if self._opening:
-            raise RuntimeError(f"{self._what} is being opened by another task")
+            raise RuntimeError(f"{self.what} is being opened by another task")
         self._opening = True
         try:
             now = anyio.current_time()
@@ -104,7 +105,7 @@ class ResponseReader:
             with anyio.CancelScope(deadline=self._total_deadline) as scope:
                 response = await self._opener()
             if scope.cancelled_caught:
-                raise APITimeoutError(f"{self._what} sent no response within the total timeout")
+                raise APITimeoutError(f"{self.what} sent no response within the total timeout")
             if self.closed:
                 response.close()
                 raise self.closed_error()
@@ -158,7 +159,7 @@ class ResponseReader:
             error = APITimeoutError(f"no event for {self._timeout.idle} s (the idle timeout)")
             error.recoverable = True
             raise error
-        raise APITimeoutError(f"{self._what} exceeded the total timeout of {self._timeout.total} s")
+        raise APITimeoutError(f"{self.what} exceeded the total timeout of {self._timeout.total} s")
 
     def _arm_timer(self) -> None:
         deadline = min(self._idle_deadline, self._total_deadline)
@@ -181,8 +182,8 @@ class ResponseReader:
     def closed_error(self) -> StreamError:
         """The error of a read after :meth:`close` (by the user, or by closing the client)."""
         if self.closed_by_client:
-            return StreamError(f"the client was closed while {self._what} was open")
-        return StreamError(f"{self._what} was closed before it finished")
+            return StreamError(f"the client was closed while {self.what} was open")
+        return StreamError(f"{self.what} was closed before it finished")
 
     async def finish(self) -> None:
         """After the last event: read what is left (bounded) so the connection can be reused."""
@@ -219,3 +220,78 @@ class ResponseReader:
             response.close()
         if self._registry is not None:
             self._registry.untrack(self._owner)
+
+
+class ReaderStream:
+    """What every event stream of the SDK shares: one :class:`ResponseReader`, closing
+    (by the user, another task, or the client), and failing with the state received so far.
+
+    A stream adds its decoding and its views; :meth:`_attach` puts its state on an error.
+    """
+
+    def __init__(
+        self, opener: Opener, timeout: Timeout, *, what: str, registry: StreamRegistry | None
+    ) -> None:
+        self._reader = ResponseReader(opener, timeout, what=what, owner=self, registry=registry)
+        self._entered = False
+        self._finished = False  # nothing more will come (done, failed or closed)
+        self._error: BaseException | None = None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP response (the connection is dropped if the body was not finished)."""
+        self.close()
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`: safe to call from another task or a callback."""
+        self._finished = True
+        self._reader.close()
+
+    def close_by_client(self) -> None:
+        """End the stream because its client closed: later reads raise a clear StreamError."""
+        if not self._finished:
+            self._reader.closed_by_client = True
+        self.close()
+
+    def remaining_time(self) -> float | None:
+        """Seconds left of the total timeout (``None`` without one)."""
+        return self._reader.remaining_time()
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """Headers of the HTTP response (empty before the stream opened)."""
+        return self._reader.headers
+
+    def _attach(self, exc: StreamError | APITimeoutError) -> None:
+        """Put this stream's state so far on ``exc`` (each stream knows its own)."""
+        raise NotImplementedError
+
+    async def _open(self) -> None:
+        if self._finished:
+            return
+        try:
+            await self._reader.open()
+        except BaseException as exc:
+            self._fail(exc)
+            raise
+
+    def _fail(self, exc: BaseException) -> None:
+        """Remember the first failure (with the state attached) and drop the connection."""
+        if isinstance(exc, (StreamError, APITimeoutError)):
+            self._attach(exc)
+        self._finished = True
+        if self._error is None:
+            if isinstance(exc, TextQLError):
+                self._error = exc
+            else:
+                error = StreamError(f"{self._reader.what} was interrupted ({type(exc).__name__})")
+                self._attach(error)
+                self._error = error
+        self._reader.close()

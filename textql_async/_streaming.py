@@ -10,12 +10,11 @@ state, so :attr:`AnaStream.snapshot` is always right whichever one was used.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from types import TracebackType
 
 from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
-from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
-from textql_async._reader import Opener, ResponseReader, StreamRegistry
+from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.ana import AnaResult, Block, TextBlock
 from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
@@ -37,7 +36,7 @@ def result_from_snapshot(snapshot: Snapshot, *, recovered: bool = False) -> AnaR
     )
 
 
-class AnaStream:
+class AnaStream(ReaderStream):
     """One live Ana answer. Use it as ``async with client.ana.stream(q) as stream:``.
 
     Iterate it for every :class:`BlockUpdate`, or use one of the views:
@@ -56,15 +55,10 @@ class AnaStream:
         coalesce: bool = False,
         registry: StreamRegistry | None = None,
     ) -> None:
-        self._reader = ResponseReader(
-            opener, timeout, what="the Ana stream", owner=self, registry=registry
-        )
+        super().__init__(opener, timeout, what="the Ana stream", registry=registry)
         self._fold = AnaFold()
         self._decoder = AnaDecoder(self._fold, max_event_size)
         self._coalesce = coalesce
-        self._entered = False
-        self._finished = False  # no more updates will come (done, failed or closed)
-        self._error: BaseException | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._reader.closed else ("done" if self._fold.done else "open")
@@ -76,47 +70,6 @@ class AnaStream:
         self._entered = True
         await self._open()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP response (the connection is dropped if the body was not finished)."""
-        self.close()
-
-    def close(self) -> None:
-        """Synchronous :meth:`aclose`: safe to call from another task or a callback."""
-        self._finished = True
-        self._reader.close()
-
-    def close_by_client(self) -> None:
-        """End the stream because its client closed: later reads raise a clear StreamError."""
-        if not self._finished:
-            self._reader.closed_by_client = True
-        self.close()
-
-    def remaining_time(self) -> float | None:
-        """Seconds left of the total timeout (``None`` without one)."""
-        return self._reader.remaining_time()
-
-    @property
-    def response_headers(self) -> dict[str, str]:
-        """Headers of the HTTP response (empty before the stream opened)."""
-        return self._reader.headers
-
-    async def _open(self) -> None:
-        if self._finished:
-            return
-        try:
-            await self._reader.open()
-        except BaseException as exc:
-            self._fail(exc)
-            raise
 
     # -- state -------------------------------------------------------------------------------
 
@@ -177,18 +130,9 @@ class AnaStream:
         exc.snapshot = self.snapshot
         return exc
 
-    def _fail(self, exc: BaseException) -> None:
-        if isinstance(exc, (StreamError, APITimeoutError)) and exc.snapshot is None:
+    def _attach(self, exc: StreamError | APITimeoutError) -> None:
+        if exc.snapshot is None:
             exc.snapshot = self.snapshot
-        self._finished = True
-        if self._error is None:
-            if isinstance(exc, TextQLError):
-                self._error = exc
-            else:
-                self._error = StreamError(
-                    f"the stream was interrupted ({type(exc).__name__})", snapshot=self.snapshot
-                )
-        self._reader.close()
 
     def _end_of_body(self) -> None:
         self._decoder.close()
