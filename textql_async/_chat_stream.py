@@ -154,7 +154,7 @@ class ChatStream(ReaderStream):
             if self._error is not None:
                 raise self._error
             if not self._done_seen:
-                raise self._with_partial(self._reader.closed_error())
+                raise self._with_state(self._reader.closed_error())
             return False
         await self._open()
         reader = self._reader
@@ -198,10 +198,6 @@ class ChatStream(ReaderStream):
                 self._done_seen = True
                 return
 
-    def _with_partial(self, exc: StreamError) -> StreamError:
-        exc.partial = self.snapshot
-        return exc
-
     def _attach(self, exc: StreamError | APITimeoutError) -> None:
         if exc.partial is None:
             exc.partial = self.snapshot
@@ -213,8 +209,8 @@ class ChatStream(ReaderStream):
             self._reader.close(release=True)
             return
         if self._reader.closed:
-            raise self._with_partial(self._reader.closed_error())
-        raise self._with_partial(
+            raise self._with_state(self._reader.closed_error())
+        raise self._with_state(
             StreamError("the chat stream ended before its done event", recoverable=True)
         )
 

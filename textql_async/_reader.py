@@ -273,6 +273,11 @@ class ReaderStream:
         """Put this stream's state so far on ``exc`` (each stream knows its own)."""
         raise NotImplementedError
 
+    def _with_state(self, exc: StreamError) -> StreamError:
+        """``exc`` with this stream's state attached, ready to raise."""
+        self._attach(exc)
+        return exc
+
     async def _open(self) -> None:
         if self._finished:
             return
@@ -291,7 +296,7 @@ class ReaderStream:
             if isinstance(exc, TextQLError):
                 self._error = exc
             else:
-                error = StreamError(f"{self._reader.what} was interrupted ({type(exc).__name__})")
-                self._attach(error)
-                self._error = error
+                self._error = self._with_state(
+                    StreamError(f"{self._reader.what} was interrupted ({type(exc).__name__})")
+                )
         self._reader.close()

@@ -100,7 +100,7 @@ class AnaStream(ReaderStream):
             if self._error is not None:
                 raise self._error
             if not self._fold.done:
-                raise self._with_snapshot(self._reader.closed_error())
+                raise self._with_state(self._reader.closed_error())
             return None
         await self._open()
         fold = self._fold
@@ -125,10 +125,6 @@ class AnaStream(ReaderStream):
         except BaseException as exc:
             self._fail(exc)
             raise
-
-    def _with_snapshot(self, exc: StreamError) -> StreamError:
-        exc.snapshot = self.snapshot
-        return exc
 
     def _attach(self, exc: StreamError | APITimeoutError) -> None:
         if exc.snapshot is None:
