@@ -186,15 +186,16 @@ def decode_block(data: bytes | str) -> Block:
     known tag whose fields have the wrong types.
     """
     try:
-        block = _fast_decoder.decode(data)
+        # Annotated so the result is typed on every msgspec: older ones return Any here.
+        block: _FastBlock = _fast_decoder.decode(data)
     except msgspec.ValidationError:
         return _decode_block_slow(data)
     except msgspec.DecodeError as exc:
         raise MalformedBlockError(f"block is not valid JSON: {exc}", _as_text(data)) from None
-    if type(block) is _PythonBlockWire:
+    if isinstance(block, _PythonBlockWire):
         results: list[PythonResult] | None = None if block.results is None else [*block.results]
         return PythonBlock(block.id, block.contents, results)
-    return block  # type: ignore[no-any-return]
+    return block
 
 
 def block_from_builtins(obj: object, raw: bytes | str | None = None) -> Block:
