@@ -7,6 +7,7 @@ from types import TracebackType
 import aiohttp
 
 from textql_async._config import RetryPolicy, Timeout, resolve_settings
+from textql_async._redacted import RedactedStr
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
 from textql_async.resources.api_keys import ApiKeysResource
@@ -68,6 +69,10 @@ class AsyncTextQL:
         partner_api_key: str | None = None,
         partner_base_url: str | None = None,
     ) -> None:
+        # rebound so that a traceback of a bad argument below shows '***', not the key
+        api_key = RedactedStr(api_key) if isinstance(api_key, str) else api_key
+        if isinstance(partner_api_key, str):
+            partner_api_key = RedactedStr(partner_api_key)
         self._settings = resolve_settings(
             api_key,
             member_id,
@@ -120,9 +125,12 @@ class AsyncTextQL:
         return self._transport.closed
 
     def __repr__(self) -> str:
+        settings = self.__dict__.get("_settings")  # absent while __init__ is failing
+        if settings is None:
+            return "AsyncTextQL(<not configured>)"
         return (
-            f"AsyncTextQL(base_url={self._settings.base_url!r}, "
-            f"member_id={self._settings.member_id!r}, api_key='***')"
+            f"AsyncTextQL(base_url={settings.base_url!r}, "
+            f"member_id={settings.member_id!r}, api_key='***')"
         )
 
     async def __aenter__(self) -> AsyncTextQL:

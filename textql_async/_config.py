@@ -8,6 +8,7 @@ import random
 from collections.abc import Mapping
 
 from textql_async._exceptions import ConfigurationError
+from textql_async._redacted import redacted
 
 __all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Settings", "Timeout", "resolve_settings"]
 
@@ -95,7 +96,9 @@ def resolve_settings(
 ) -> Settings:
     """Merge arguments with ``TEXTQL_*`` environment variables; arguments win."""
     environ = os.environ if env is None else env
-    key = api_key if api_key is not None else environ.get(ENV_API_KEY)
+    # held as RedactedStr from here on: no frame (this one included) shows a key in its locals
+    api_key, partner_api_key = _redacted_or_none(api_key), _redacted_or_none(partner_api_key)
+    key = api_key if api_key is not None else _redacted_or_none(environ.get(ENV_API_KEY))
     if not key:
         raise ConfigurationError(
             f"no API key: pass api_key=... or set {ENV_API_KEY} (and {ENV_MEMBER_ID} for /api/ana)"
@@ -106,7 +109,7 @@ def resolve_settings(
         "partner_base_url",
         partner_base_url or environ.get(ENV_PARTNER_BASE_URL) or DEFAULT_PARTNER_BASE_URL,
     )
-    partner_key = partner_api_key or environ.get(ENV_PARTNER_API_KEY) or key
+    partner_key = redacted(partner_api_key or environ.get(ENV_PARTNER_API_KEY) or key)
     return Settings(
         api_key=key,
         member_id=member,
@@ -116,6 +119,10 @@ def resolve_settings(
         partner_api_key=partner_key,
         partner_base_url=partner_url,
     )
+
+
+def _redacted_or_none(value: str | None) -> str | None:
+    return redacted(value) if isinstance(value, str) else value
 
 
 def _url(name: str, value: str) -> str:

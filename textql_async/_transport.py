@@ -26,6 +26,7 @@ from textql_async._exceptions import (
     APITimeoutError,
 )
 from textql_async._http_errors import api_error, retry_after, should_retry
+from textql_async._redacted import RedactedBytes, enc_hook, redacted
 from textql_async._version import __version__
 
 __all__ = ["AuthScheme", "Response", "Transport"]
@@ -40,7 +41,7 @@ _MAX_ERROR_BODY = 64 * 1024
 _MAX_RETRY_AFTER = 60.0
 _REDACTED = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
 _json = msgspec.json.Decoder()
-_json_encoder = msgspec.json.Encoder()
+_json_encoder = msgspec.json.Encoder(enc_hook=enc_hook)  # RedactedStr values
 
 
 class _Closable(Protocol):
@@ -121,16 +122,16 @@ class Transport:
     # -- headers -----------------------------------------------------------------------------
 
     def auth_headers(self, auth: AuthScheme) -> dict[str, str]:
-        """Credentials for one API family: Basic for ``/api/ana`` with a member id, else Bearer."""
-        key = self.settings.api_key
+        """Credentials for one API family: Basic for ``/api/ana`` with a member id, else Bearer.
+
+        The values are :class:`RedactedStr` s, so a traceback rendered with its locals
+        (``all_headers`` here, aiohttp's header dict below) never shows them.
+        """
         if auth == "none":
             return {}
         if auth == "partner":
-            return {"X-API-Key": self.settings.partner_api_key or key}
-        if auth == "ana" and self.settings.member_id:
-            token = base64.b64encode(f"{self.settings.member_id}:{key}".encode()).decode("ascii")
-            return {"Authorization": f"Basic {token}"}
-        return {"Authorization": f"Bearer {key}"}
+            return {"X-API-Key": redacted(self.settings.partner_api_key or self.settings.api_key)}
+        return {"Authorization": _authorization(self.settings, auth)}
 
     def redact(self, text: str) -> str:
         """Remove every credential (the key, the Basic token) from text that might echo it."""
@@ -236,7 +237,7 @@ class Transport:
             all_headers.update(headers)
         body: bytes | None = None
         if json is not None:
-            body = _json_encoder.encode(json)
+            body = RedactedBytes(_json_encoder.encode(json))  # may carry a password
             all_headers.setdefault("Content-Type", "application/json")
         query = _encode_params(params)
         client_timeout = aiohttp.ClientTimeout(
@@ -315,6 +316,14 @@ class Transport:
             response.release()
         return self.error_from_body(response.status, response.headers, raw)
 
+
+
+def _authorization(settings: Settings, auth: AuthScheme) -> str:
+    """The ``Authorization`` value; the raw key and the token live only in this short frame."""
+    if auth == "ana" and settings.member_id:
+        pair = f"{settings.member_id}:{settings.api_key}".encode()
+        return redacted("Basic " + base64.b64encode(pair).decode("ascii"))
+    return redacted("Bearer " + settings.api_key)
 
 
 class _nullcontext:

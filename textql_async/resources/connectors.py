@@ -16,6 +16,7 @@ import msgspec
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIError
+from textql_async._redacted import redacted
 from textql_async._transport import Transport
 from textql_async.models.connectors import (
     TYPED_METADATA,
@@ -232,8 +233,25 @@ def _config_json(config: ConnectorConfig) -> dict[str, Any]:
             raise ValueError(f"config.extra_metadata cannot set {key!r}: use the typed field")
         if not isinstance(value, dict):
             raise TypeError(f"config.extra_metadata[{key!r}] must be a mapping")
-        body[key] = value
+        body[key] = _redact_all(value)  # which of its fields are secret is unknown here
+    for key, _ in TYPED_METADATA.values():
+        meta, wire = getattr(config, key), body.get(key)
+        if meta is not None and isinstance(wire, dict):
+            for name in meta._confidential:
+                if isinstance(wire.get(name), str):
+                    wire[name] = redacted(wire[name])
     return body
+
+
+def _redact_all(value: object) -> object:
+    """Every string of ``value`` as a RedactedStr (a repr that never shows it)."""
+    if isinstance(value, str):
+        return redacted(value)
+    if isinstance(value, dict):
+        return {k: _redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_all(v) for v in value]
+    return value
 
 
 def _secrets_of(config: ConnectorConfig) -> list[str]:
@@ -243,7 +261,8 @@ def _secrets_of(config: ConnectorConfig) -> list[str]:
         meta = getattr(config, key)
         if meta is not None:
             found.update(getattr(meta, name) for name in meta._confidential)
-    return sorted((s for s in found if isinstance(s, str) and len(s) >= 4), key=len, reverse=True)
+    shown = (redacted(s) for s in found if isinstance(s, str) and len(s) >= 4)
+    return sorted(shown, key=len, reverse=True)
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:

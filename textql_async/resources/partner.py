@@ -18,6 +18,7 @@ import msgspec
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIError, ValidationError
 from textql_async._pagination import by_token, paginate
+from textql_async._redacted import redacted
 from textql_async._transport import Response, Transport
 from textql_async.models.partner import (
     EMBED_APP_URL,
@@ -83,6 +84,8 @@ class DatabaseConnectorsResource:
 
         ``src = await client.partner.database_connectors.create("postgres", "db.example.com", 5432, "analytics", "analyst", pw)``
         """
+        if isinstance(password, str):  # first: a traceback of this frame then shows '***'
+            password = redacted(password)
         if database_type not in _DATABASE_TYPES:
             raise ValueError(
                 f"database_type must be one of {_DATABASE_TYPES}, got {database_type!r}"
