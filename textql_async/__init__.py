@@ -55,6 +55,7 @@ from textql_async.models.ana import (
     TextResult,
     UnknownBlock,
     UnknownResult,
+    block_to_builtins,
 )
 from textql_async.models.api_keys import (
     ApiKey,
@@ -336,5 +337,6 @@ __all__ = [
     "V1SortDirection",
     "ValidationError",
     "__version__",
+    "block_to_builtins",
     "embed_url",
 ]

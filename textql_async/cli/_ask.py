@@ -8,7 +8,7 @@ from typing import Literal
 
 from textql_async._client import AsyncTextQL
 from textql_async._streaming import AnaStream
-from textql_async.cli._output import emit_json, has_rich, is_terminal, make_console, out
+from textql_async.cli._output import emit_json, has_rich, is_terminal, make_console, out, plural
 from textql_async.cli._render import LiveView, plain_blocks, rich_blocks
 from textql_async.models.ana import block_to_builtins
 from textql_async.sansio.fold import Snapshot
@@ -29,12 +29,14 @@ class AskOptions:
 
 
 def choose_mode(json_output: bool) -> Mode:
-    """JSON lines if asked; a live view on a terminal; else a final view (rich or plain)."""
+    """JSON lines if asked; a live view on a terminal (with rich); else plain text.
+
+    Piped or redirected output is never drawn with rich's boxes: it goes to files,
+    ``grep`` and other programs.
+    """
     if json_output:
         return "json"
-    if not has_rich():
-        return "plain"
-    return "live" if is_terminal() else "rich"
+    return "live" if has_rich() and is_terminal() else "plain"
 
 
 async def run_ask(client: AsyncTextQL, options: AskOptions, mode: Mode) -> Snapshot:
@@ -98,7 +100,7 @@ def _print_final(snapshot: Snapshot, mode: Mode, elapsed: float) -> None:
     blocks = snapshot.blocks
     if not blocks and snapshot.chat_id is None:
         return  # nothing arrived: the error message says it all
-    footer = f"chat {snapshot.chat_id or '?'} · {_count(len(blocks))} · {elapsed:.1f} s"
+    footer = f"chat {snapshot.chat_id or '?'} · {plural(len(blocks), 'block')} · {elapsed:.1f} s"
     if mode == "plain":
         if blocks:
             out(plain_blocks(blocks))
@@ -109,6 +111,3 @@ def _print_final(snapshot: Snapshot, mode: Mode, elapsed: float) -> None:
         console.print(rich_blocks(blocks))
     console.print(footer, style="dim")
 
-
-def _count(n: int) -> str:
-    return f"{n} block" if n == 1 else f"{n} blocks"

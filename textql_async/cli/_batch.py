@@ -1,7 +1,7 @@
 """``textql-async batch``: ask every question of a file at once, one JSON line per answer.
 
 ``textql-async batch questions.txt --concurrency 16 --out answers.jsonl`` reads one question
-per line (blank lines are skipped), asks them through ``client.ana.batch`` and appends a JSON
+per line (blank lines and ``#`` comment lines are skipped), asks them through ``client.ana.batch`` and appends a JSON
 line ``{"index", "question", "chat_id", "answer", "error", "recovered"}`` to the out file (or
 stdout) as each one completes, flushed at once. A rerun skips the questions the out file
 already answered, so an interrupted or partly failed batch is finished by running it again.
@@ -108,7 +108,11 @@ def batch_options(args: argparse.Namespace) -> BatchOptions:
 
 
 def read_questions(path: str) -> list[str]:
-    """One question per non-blank line of ``path`` (``-``: stdin), surrounding spaces removed."""
+    """One question per line of ``path`` (``-``: stdin), surrounding spaces removed.
+
+    Blank lines and lines starting with ``#`` (comments) are skipped, so a questions
+    file can be annotated.
+    """
     try:
         if path == "-":
             text = sys.stdin.read()
@@ -117,7 +121,8 @@ def read_questions(path: str) -> list[str]:
                 text = file.read()
     except OSError as exc:
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    questions = (line.strip() for line in text.splitlines())
+    return [q for q in questions if q and not q.startswith("#")]
 
 
 def answered_questions(path: str) -> set[str]:

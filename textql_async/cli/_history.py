@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from textql_async._client import AsyncTextQL
-from textql_async.cli._output import emit_json, has_rich, make_console, out
+from textql_async.cli._output import emit_json, make_console, out, rich_output
 from textql_async.cli._render import plain_blocks, rich_blocks
 from textql_async.models.ana import ChatMessage, ChatSummary, block_to_builtins
 
@@ -44,7 +44,7 @@ def print_chats(chats: list[ChatSummary], json_output: bool) -> None:
                 }
             )
         return
-    if not has_rich():
+    if not rich_output():
         for chat in chats:
             out(f"{chat.id}\t{_local(_last_message(chat))}\t{chat.summary or ''}")
         return
@@ -80,7 +80,7 @@ def print_messages(messages: list[ChatMessage], json_output: bool) -> None:
                     "body": [block_to_builtins(b) for b in message.body],
                 }
             )
-        elif has_rich():
+        elif rich_output():
             console = make_console()
             console.rule(f"{author} · {_local(message.timestamp)}", align="left")
             console.print(rich_blocks(message.body))

@@ -22,6 +22,7 @@ from textql_async.cli._ask import AskOptions, choose_mode, run_ask
 from textql_async.cli._batch import add_batch_parser, batch_options, run_batch_command
 from textql_async.cli._fake import DEMO_QUESTION, run_demo, run_fake_server
 from textql_async.cli._history import run_chats, run_messages
+from textql_async.cli._output import plural
 
 __all__ = ["build_parser", "main"]
 
@@ -43,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--base-url", help=f"API base URL (default: ${ENV_BASE_URL} or TextQL's)")
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON lines, no live view")
+    listing_json = argparse.ArgumentParser(add_help=False)
+    listing_json.add_argument(
+        "--json", action="store_true", help="print one JSON object per line (for jq), not a table"
+    )
 
     ask = commands.add_parser(
         "ask", parents=[conn, as_json], help="ask Ana a question and watch the answer grow"
@@ -57,9 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--clifford", action="store_true", help="use the Clifford engine")
 
-    commands.add_parser("chats", parents=[conn, as_json], help="list your chats")
+    commands.add_parser("chats", parents=[conn, listing_json], help="list your chats")
     messages = commands.add_parser(
-        "messages", parents=[conn, as_json], help="print the messages of one chat"
+        "messages", parents=[conn, listing_json], help="print the messages of one chat"
     )
     messages.add_argument("chat_id", metavar="CHAT_ID")
     add_batch_parser(commands, [conn])
@@ -119,7 +124,7 @@ def _describe(exc: BaseException) -> str:
     snapshot = exc.snapshot if isinstance(exc, (StreamError, APITimeoutError)) else None
     if snapshot is not None:
         count = len(snapshot.blocks)
-        message += f" ({count} block{'' if count == 1 else 's'} arrived)"
+        message += f" ({plural(count, 'block')} arrived)"
     return message
 
 

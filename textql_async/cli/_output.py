@@ -21,6 +21,16 @@ def has_rich() -> bool:
     return True
 
 
+def plural(n: int, word: str) -> str:
+    """``1 block``, ``2 blocks``: the count with its noun agreed."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def rich_output() -> bool:
+    """Rich tables and boxes only on a terminal: piped output is plain text for grep and less."""
+    return has_rich() and is_terminal()
+
+
 def is_terminal() -> bool:
     """Whether stdout is an interactive terminal."""
     isatty = getattr(sys.stdout, "isatty", None)

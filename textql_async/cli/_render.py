@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from textql_async.cli._output import plural
 from textql_async.models.ana import (
     Block,
     ErrorBlock,
@@ -164,7 +165,7 @@ class LiveView:
         lines = cache[2]
         elapsed = time.monotonic() - self._start
         self._spinner.update(
-            text=Text(f" Ana is working… {len(blocks)} blocks, {elapsed:.1f} s", style="dim")
+            text=Text(f" Ana is working… {plural(len(blocks), 'block')}, {elapsed:.1f} s", style="dim")
         )
         room = max(2, console.size.height - 2)
         if len(lines) > room:
