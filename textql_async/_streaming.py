@@ -9,7 +9,7 @@ state, so :attr:`AnaStream.snapshot` is always right whichever one was used.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
@@ -20,7 +20,15 @@ from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
 
-__all__ = ["AnaStream", "result_from_snapshot"]
+__all__ = ["TEXT_SEPARATOR", "AnaStream", "final_text", "result_from_snapshot"]
+
+TEXT_SEPARATOR = "\n\n"
+"""What :meth:`AnaStream.text_deltas` yields between two TextBlocks: a Markdown paragraph break."""
+
+
+def final_text(blocks: Iterable[Block], *, separator: str = TEXT_SEPARATOR) -> str:
+    """The contents of every non-empty TextBlock of ``blocks``, joined by ``separator``."""
+    return separator.join(b.contents for b in blocks if isinstance(b, TextBlock) and b.contents)
 
 
 def result_from_snapshot(snapshot: Snapshot, *, recovered: bool = False) -> AnaResult:
@@ -171,13 +179,19 @@ class AnaStream(ReaderStream):
         if final is not last:
             yield final
 
-    async def text_deltas(self) -> AsyncIterator[str]:
+    async def text_deltas(self, *, separator: str = TEXT_SEPARATOR) -> AsyncIterator[str]:
         """The text Ana adds, as it arrives: new TextBlocks whole, grown ones as suffixes.
+
+        Each TextBlock is its own paragraph: when the text moves to another block,
+        ``separator`` (a Markdown paragraph break by default) is yielded first, so
+        ``"".join(stream.text_deltas())`` equals :meth:`final_text` and consecutive
+        blocks never run together. ``separator=""`` gives the bare pieces.
 
         A TextBlock rewritten so that it no longer extends its previous version
         yields its whole new contents; use :meth:`snapshots` when exact state matters.
         """
         seen: dict[int, str] = {}
+        last: int | None = None  # the block the previous piece belonged to
         async for update in self._iter_updates(True):
             block = update.block
             if not isinstance(block, TextBlock):
@@ -185,12 +199,22 @@ class AnaStream(ReaderStream):
             previous = seen.get(update.index, "")
             text = block.contents
             seen[update.index] = text
-            if text.startswith(previous):
-                delta = text[len(previous) :]
-            else:
-                delta = text
-            if delta:
-                yield delta
+            delta = text[len(previous) :] if text.startswith(previous) else text
+            if not delta:
+                continue
+            if last is not None and update.index != last and separator:
+                yield separator
+            last = update.index
+            yield delta
+
+    async def final_text(self, *, separator: str = TEXT_SEPARATOR) -> str:
+        """Read to the end and return the text of every TextBlock, joined by ``separator``.
+
+        ``print(await stream.final_text())``: the readable answer without the code and
+        tool blocks (``final().answer`` is only the last TextBlock).
+        """
+        await self.final()
+        return final_text(self._fold.snapshot.blocks, separator=separator)
 
     async def completed_blocks(self) -> AsyncIterator[Block]:
         """Each block once it is complete: when a different block id arrives, or the stream ends."""

@@ -65,7 +65,7 @@ async def test_default_answer_views_agree() -> None:
     assert list(completed) == list(final.blocks)
     assert updates[-1].block == final.blocks[updates[-1].index]
     texts = [b.contents for b in final.blocks if isinstance(b, TextBlock)]
-    assert "".join(deltas) == "".join(texts)
+    assert "".join(deltas) == "\n\n".join(texts)  # each TextBlock its own paragraph
     assert result.answer == texts[-1]
 
 
