@@ -25,6 +25,9 @@ DEFAULT_PARTNER_BASE_URL = "https://api.breadcrumb.ai/v1"
 class Timeout:
     """How long to wait, in seconds (``None``: no limit).
 
+    Every ``timeout=`` argument also takes a plain number: it bounds the whole call
+    (``timeout=0.5`` is ``Timeout(total=0.5)``).
+
     - ``connect``: establishing a connection (including the TLS handshake);
     - ``read``: the longest silence while reading an ordinary (non-stream) response;
     - ``idle``: the longest silence between two events of a stream. Ana can think
@@ -133,9 +136,17 @@ def _url(name: str, value: str) -> str:
 
 
 def as_timeout(value: Timeout | float | None) -> Timeout:
-    """Accept a :class:`Timeout`, a number (applied to read and idle), or ``None`` (defaults)."""
+    """Accept a :class:`Timeout`, a number, or ``None`` (the defaults).
+
+    A number bounds the whole call, as ``timeout=`` does in openai-python and
+    stripe-python: ``timeout=0.5`` is ``Timeout(total=0.5)`` (retries, backoff, the
+    stream and the recovery of an ``ask()`` included), with the default ``connect``,
+    ``read`` and ``idle`` limits still applying inside it.
+    """
     if value is None:
         return Timeout()
     if isinstance(value, Timeout):
         return value
-    return Timeout(read=float(value), idle=float(value))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"timeout must be a Timeout, a number of seconds or None, not {value!r}")
+    return Timeout(total=float(value))

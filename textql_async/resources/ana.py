@@ -48,7 +48,8 @@ class AnaResource:
     ) -> AnaStream:
         """Ask Ana ``query`` and stream the answer.
 
-        Use as ``async with client.ana.stream(query) as stream:``. Invalid
+        Use as ``async with client.ana.stream(query) as stream:``. A number as
+        ``timeout`` bounds the whole stream (``Timeout(total=...)``). Invalid
         arguments raise ``ValueError`` here, before any request. The request is
         retried only before any event arrived: an answer that started is never
         asked twice. With ``coalesce=True``, ``async for`` yields only the newest
@@ -104,6 +105,10 @@ class AnaResource:
         """Ask Ana ``query`` and return the finished answer.
 
         ``print((await client.ana.ask("Which store is the largest?")).answer)``
+
+        ``timeout`` is a :class:`~textql_async.Timeout` or a number of seconds that
+        bounds the whole call (``timeout=0.5``: an :class:`~textql_async.APITimeoutError`
+        after about half a second, whatever the server does).
 
         With ``recover`` (the default), an answer whose stream broke after its
         chat id arrived (connection reset, truncated body, idle timeout) is
