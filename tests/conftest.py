@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import pathlib
 import sys
 from functools import cache
@@ -28,6 +29,11 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
 
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
 
+
+# The client honours HTTP(S)_PROXY as aiohttp's trust_env does; every test server is on
+# loopback, so a developer's proxy settings must not route the tests through their proxy.
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, ("127.0.0.1", "localhost", os.environ.get(_name))))
 
 _OPENAPI = pathlib.Path(__file__).resolve().parent / "contract" / "_openapi.py"
 _OPENAPI_MODULE = "_contract_openapi"

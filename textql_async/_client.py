@@ -6,7 +6,7 @@ from types import TracebackType
 
 import aiohttp
 
-from textql_async._config import RetryPolicy, Timeout, resolve_settings
+from textql_async._config import RetryPolicy, Timeout, check_proxy, resolve_settings
 from textql_async._redacted import RedactedStr
 from textql_async._transport import Transport
 from textql_async.resources.ana import AnaResource
@@ -40,6 +40,14 @@ class AsyncTextQL:
     The partner API (``client.partner``) has its own base URL and key:
     ``partner_base_url`` / ``TEXTQL_PARTNER_BASE_URL`` and ``partner_api_key`` /
     ``TEXTQL_PARTNER_API_KEY`` (falling back to the main key).
+
+    Proxies: ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``NO_PROXY`` (and ``~/.netrc``) are
+    honoured as aiohttp's ``trust_env`` does (``trust_env=False`` ignores them);
+    ``proxy="http://proxy:3128"`` sends every request through that proxy instead.
+
+    A client made at module level works across successive ``asyncio.run`` calls: its
+    connection pool belongs to one event loop, is closed when that loop shuts down,
+    and a new one is made on the next loop.
     """
 
     ana: AnaResource
@@ -68,6 +76,8 @@ class AsyncTextQL:
         max_connections: int = 256,
         partner_api_key: str | None = None,
         partner_base_url: str | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         # rebound so that a traceback of a bad argument below shows '***', not the key
         api_key = RedactedStr(api_key) if isinstance(api_key, str) else api_key
@@ -84,7 +94,11 @@ class AsyncTextQL:
             partner_base_url=partner_base_url,
         )
         self._transport = Transport(
-            self._settings, session=session, max_connections=max_connections
+            self._settings,
+            session=session,
+            max_connections=max_connections,
+            proxy=check_proxy(proxy),
+            trust_env=trust_env,
         )
         self.ana = AnaResource(self._transport)
         self.chats = ChatsResource(self._transport)

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from textql_async._exceptions import ConfigurationError
 from textql_async._redacted import redacted
 
-__all__ = ["DEFAULT_BASE_URL", "RetryPolicy", "Settings", "Timeout", "resolve_settings"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "RetryPolicy",
+    "Settings",
+    "Timeout",
+    "check_proxy",
+    "resolve_settings",
+]
 
 DEFAULT_BASE_URL = "https://app.textql.com"
 ENV_API_KEY = "TEXTQL_API_KEY"
@@ -122,6 +129,16 @@ def resolve_settings(
         partner_api_key=partner_key,
         partner_base_url=partner_url,
     )
+
+
+def check_proxy(proxy: str | None) -> str | None:
+    """A proxy URL (``http://`` or ``https://``), held so that no repr shows its password."""
+    if proxy is None:
+        return None
+    if not isinstance(proxy, str) or not proxy.startswith(("http://", "https://")):
+        shown = proxy.split("@")[-1] if isinstance(proxy, str) else type(proxy).__name__
+        raise ConfigurationError(f"proxy must be an http:// or https:// URL, got {shown!r}")
+    return redacted(proxy)
 
 
 def _redacted_or_none(value: str | None) -> str | None:

@@ -16,6 +16,8 @@ from typing import Any, Literal, Protocol
 import aiohttp
 import anyio
 import msgspec
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 from textql_async._config import Settings, Timeout
 from textql_async._exceptions import (
@@ -24,8 +26,10 @@ from textql_async._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    TextQLError,
 )
 from textql_async._http_errors import api_error, retry_after, should_retry
+from textql_async._loop_scope import LoopScope
 from textql_async._redacted import RedactedBytes, enc_hook, redacted
 from textql_async._version import __version__
 
@@ -65,11 +69,17 @@ class Transport:
         *,
         session: aiohttp.ClientSession | None = None,
         max_connections: int = 256,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         self.settings = settings
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
+        self._proxy = proxy
+        self._trust_env = trust_env
+        self._loop_scope = LoopScope(self._close_session)
+        self._env_proxies: dict[str, tuple[str | None, aiohttp.BasicAuth | None]] = {}
         self._closed = False
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
@@ -89,27 +99,83 @@ class Transport:
         return self._closed
 
     def _get_session(self) -> aiohttp.ClientSession:
+        """The session of the running loop: ours is made per loop (see :mod:`._loop_scope`)."""
         if self._closed:
             raise APIConnectionError("the client is closed")
+        if not self._owns_session:
+            assert self._session is not None
+            _check_loop(self._session)
+        elif self._session is not None and not self._loop_scope.is_current():
+            self._leave_stale_loop()
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 # aiohttp's default total of 300 s would cut a long Ana answer.
                 timeout=aiohttp.ClientTimeout(total=None),
                 headers={"User-Agent": f"textql-async/{__version__}"},
+                # the environment is read once per pool by _proxy_for, not per request as
+                # aiohttp's trust_env does (that costs ~0.25 ms a request: netrc, getproxies)
+                trust_env=False,
             )
+            self._env_proxies.clear()
+            self._loop_scope.enter()  # closed when this loop shuts down (asyncio.run's end)
         self._warn_plain_http()
         return self._session
+
+    def _proxy_for(self, base: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+        """``proxy=``, else ``HTTP(S)_PROXY``/``NO_PROXY`` (and ``~/.netrc``) as aiohttp reads them.
+
+        A session the user passed applies its own ``trust_env``; only ``proxy=`` is added.
+        """
+        if self._proxy is not None or not self._trust_env or not self._owns_session:
+            return self._proxy, None
+        found = self._env_proxies.get(base)
+        if found is None:
+            try:
+                proxy, proxy_auth = get_env_proxy_for_url(URL(base))
+                found = (str(proxy), proxy_auth)
+            except LookupError:  # no proxy for this scheme, or NO_PROXY names the host
+                found = (None, None)
+            self._env_proxies[base] = found
+        return found
+
+    def _leave_stale_loop(self) -> None:
+        """Our session belongs to another loop that did not shut down through asyncio.run."""
+        if self._loop_scope.loop_is_running():
+            raise TextQLError(
+                "this AsyncTextQL client is in use on another event loop (another thread): "
+                "a client serves one loop at a time; make one client per thread, or use "
+                "textql_async.sync.TextQL from threads"
+            )
+        # that loop was stopped or closed without finalizing: its connections died with it
+        self._loop_scope.forget()
+        self._session = None
+        self._open_streams.clear()
+
+    async def _close_session(self) -> None:
+        """Close our session on its loop: at :meth:`aclose`, or when that loop shuts down."""
+        for stream in list(self._open_streams):
+            stream.close_by_client()
+        self._open_streams.clear()
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def aclose(self) -> None:
         """End open streams and close the session we created (never a session the user passed)."""
         self._closed = True
-        for stream in list(self._open_streams):
-            stream.close_by_client()
-        self._open_streams.clear()
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
+        if not self._owns_session:
+            for stream in list(self._open_streams):
+                stream.close_by_client()
+            self._open_streams.clear()
+            self._session = None
+        elif self._session is not None and not self._loop_scope.is_current():
+            self._loop_scope.forget()  # a session of a finished loop: nothing left to close here
+            self._session = None
+            self._open_streams.clear()
+        else:
+            await self._loop_scope.aclose()
+            await self._close_session()
 
     def track(self, stream: _Closable) -> None:
         """Remember an open stream so closing the client ends it."""
@@ -227,6 +293,7 @@ class Transport:
             idempotent = method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         base = self.settings.partner_base_url if auth == "partner" else self.settings.base_url
         url = base + path
+        proxy, proxy_auth = self._proxy_for(base)
         all_headers = self.auth_headers(auth)
         if connect:
             all_headers["Connect-Protocol-Version"] = "1"
@@ -260,6 +327,8 @@ class Transport:
                         data=body if body is not None else data,
                         headers=all_headers,
                         timeout=client_timeout,
+                        proxy=proxy,
+                        proxy_auth=proxy_auth,
                     )
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
@@ -324,6 +393,17 @@ def _authorization(settings: Settings, auth: AuthScheme) -> str:
         pair = f"{settings.member_id}:{settings.api_key}".encode()
         return redacted("Basic " + base64.b64encode(pair).decode("ascii"))
     return redacted("Bearer " + settings.api_key)
+
+
+def _check_loop(session: aiohttp.ClientSession) -> None:
+    """A session the user passed works on its own loop only: say so clearly, not aiohttp's way."""
+    loop = getattr(session, "_loop", None)  # aiohttp keeps the loop it was made on
+    if loop is not None and loop is not asyncio.get_running_loop():
+        raise TextQLError(
+            "the aiohttp.ClientSession passed as session= belongs to another event loop: "
+            "make the session (and the client) inside the coroutine that asyncio.run runs, "
+            "or let the client make its own (it then makes one per loop)"
+        )
 
 
 class _nullcontext:
