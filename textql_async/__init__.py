@@ -10,7 +10,7 @@ async with AsyncTextQL() as client:              # TEXTQL_API_KEY, TEXTQL_MEMBER
 ```
 """
 
-from textql_async._batch import BatchItem
+from textql_async._batch import BatchAnswer, BatchFailure, BatchItem
 from textql_async._broadcast import Broadcaster, Subscription
 from textql_async._chat_stream import ChatStream
 from textql_async._client import AsyncTextQL
@@ -201,6 +201,8 @@ __all__ = [
     "AuthenticationError",
     "Author",
     "BadRequestError",
+    "BatchAnswer",
+    "BatchFailure",
     "BatchItem",
     "Block",
     "BlockUpdate",

@@ -13,32 +13,53 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, Union
+from typing import Any, ClassVar, Literal, NoReturn, Union
 
 import anyio
 import msgspec
 
 from textql_async.models.ana import AnaResult
 
-__all__ = ["BatchItem", "Query", "run_batch"]
+__all__ = ["BatchAnswer", "BatchFailure", "BatchItem", "Query", "run_batch"]
 
 Query = Union[str, Mapping[str, Any]]
 """A question, or a dict of ``ask()`` arguments with at least ``query``."""
 Progress = Callable[["BatchItem", int, "int | None"], None]
 
 
-class BatchItem(msgspec.Struct, frozen=True):
-    """One answered question: exactly one of ``result`` / ``error`` is set."""
+class BatchAnswer(msgspec.Struct, frozen=True):
+    """A question of a batch that Ana answered: ``result`` is set, ``error`` is ``None``."""
 
     index: int
     query: Query
-    result: AnaResult | None = None
-    error: BaseException | None = None
+    result: AnaResult
+    error: None = None
+    ok: ClassVar[Literal[True]] = True
+    """Always ``True``: what ``if item.ok:`` narrows a :data:`BatchItem` on."""
 
-    @property
-    def ok(self) -> bool:
-        """Whether the question was answered."""
-        return self.error is None
+    def unwrap(self) -> AnaResult:
+        """The result (a :class:`BatchFailure` raises its error instead)."""
+        return self.result
+
+
+class BatchFailure(msgspec.Struct, frozen=True):
+    """A question of a batch that failed: ``error`` is set, ``result`` is ``None``."""
+
+    index: int
+    query: Query
+    error: Exception
+    result: None = None
+    ok: ClassVar[Literal[False]] = False
+    """Always ``False``."""
+
+    def unwrap(self) -> NoReturn:
+        """Raise the question's error (typed ``NoReturn``, so ``item.unwrap()`` is an AnaResult)."""
+        raise self.error
+
+
+BatchItem = Union[BatchAnswer, BatchFailure]
+"""One item of a batch: narrow it with ``if item.ok:`` (mypy), ``if item.error is None:``
+(mypy and pyright), ``isinstance(item, BatchAnswer)``, or take ``item.unwrap()``."""
 
 
 class _RateLimiter:
@@ -121,9 +142,9 @@ async def _run(
             try:
                 result = await ask(**calls[index])
             except Exception as exc:  # one failure never cancels the others
-                item = BatchItem(index, items[index], error=exc)
+                item: BatchItem = BatchFailure(index, items[index], error=exc)
             else:
-                item = BatchItem(index, items[index], result=result)
+                item = BatchAnswer(index, items[index], result=result)
         try:
             send.send_nowait(item)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):  # pragma: no cover

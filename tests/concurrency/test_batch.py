@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from textql_async import BatchItem, ServerError, StreamError
+from textql_async import BatchFailure, BatchItem, ServerError, StreamError
 from textql_async.testing import FakeTextQL, HTTPError, block_id
 
 
@@ -282,5 +282,7 @@ async def test_many_concurrent_streams(capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_batch_item_exactly_one_of_result_or_error() -> None:
-    error = BatchItem(0, "q", error=RuntimeError("x"))
-    assert not error.ok and error.result is None
+    error: BatchItem = BatchFailure(0, "q", error=RuntimeError("x"))
+    assert not error.ok and error.result is None and isinstance(error, BatchItem)
+    with pytest.raises(RuntimeError, match="x"):
+        error.unwrap()

@@ -13,6 +13,7 @@ import pytest
 
 from textql_async import (
     AnaResult,
+    BatchAnswer,
     BatchItem,
     BlockUpdate,
     ChatSummary,
@@ -153,7 +154,8 @@ def test_batch(fake: FakeTextQL) -> None:
                 questions, concurrency=3, ordered=True, progress=lambda i, d, t: progress.append(d)
             )
         )
-    assert [type(i) for i in items] == [BatchItem] * 6
+    assert [type(i) for i in items] == [BatchAnswer] * 6
+    assert all(isinstance(i, BatchItem) for i in items)
     assert [i.query for i in items] == questions
     assert all(i.ok and i.result is not None and i.result.answer == ANSWER for i in items)
     assert progress == [1, 2, 3, 4, 5, 6]

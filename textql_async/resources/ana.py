@@ -153,7 +153,14 @@ class AnaResource:
         rate: float | None = None,
         ordered: bool = False,
         progress: Progress | None = None,
-        **ask_kwargs: Any,
+        dataset: str | None = None,
+        use_ontology: bool = False,
+        ontology_connector_id: int | None = None,
+        clifford: bool = False,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        recover: bool = True,
+        recover_timeout: float = 120.0,
     ) -> AsyncGenerator[BatchItem, None]:
         """Ask many questions at once; yields a :class:`BatchItem` per answer as each completes.
 
@@ -164,7 +171,22 @@ class AnaResource:
         ``error`` set and never cancels the others; leaving the loop cancels every
         question still running. Queries are strings or dicts of :meth:`ask` arguments;
         they are all checked here, so an invalid one raises before any request.
+        ``dataset`` ... ``recover_timeout`` are :meth:`ask` 's arguments, the defaults of
+        every question (a question's dict overrides them).
+
+        Each item is a :class:`~textql_async.BatchAnswer` or a
+        :class:`~textql_async.BatchFailure`: ``if item.ok: item.result.answer`` type-checks.
         """
+        ask_kwargs = {
+            "dataset": dataset,
+            "use_ontology": use_ontology,
+            "ontology_connector_id": ontology_connector_id,
+            "clifford": clifford,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "recover": recover,
+            "recover_timeout": recover_timeout,
+        }
         return run_batch(
             self.ask,
             queries,

@@ -77,13 +77,33 @@ class ChatsResource:
         return decode_response(response, _response)
 
     async def create_dashboard(
-        self, question: str, *, connector_ids: Sequence[int] | None = None, **kwargs: Any
+        self,
+        question: str,
+        *,
+        connector_ids: Sequence[int] | None = None,
+        chat_id: str | None = None,
+        model: str | None = None,
+        tools: Tools | None = None,
+        files: Sequence[FileInput] | None = None,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
     ) -> ChatResponse:
         """Ask Ana to build a dashboard; its link is ``result.dashboard_url`` (``None`` if none came).
 
+        Takes :meth:`create` 's arguments.
+
         ``url = (await client.chats.create_dashboard("Monthly revenue by region", connector_ids=[1])).dashboard_url``
         """
-        return await self.create(question, connector_ids=connector_ids, **kwargs)
+        return await self.create(
+            question,
+            chat_id=chat_id,
+            model=model,
+            connector_ids=connector_ids,
+            tools=tools,
+            files=files,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
 
     def stream(
         self,
