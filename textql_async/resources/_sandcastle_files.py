@@ -293,6 +293,17 @@ class FilesMixin:
         timeout: Timeout | float | None = None,
     ) -> pathlib.Path: ...
 
+    @overload
+    async def download(
+        self,
+        sandbox_id: str,
+        path: str,
+        *,
+        to: str | os.PathLike[str] | None,
+        chunk_size: int = DOWNLOAD_CHUNK,
+        timeout: Timeout | float | None = None,
+    ) -> SandboxDownload | pathlib.Path: ...
+
     async def download(
         self,
         sandbox_id: str,
