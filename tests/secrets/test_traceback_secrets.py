@@ -9,10 +9,12 @@ URL-safe base64), URL-encoded forms, the partner key and a connector password.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
+import threading
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -32,6 +34,7 @@ from textql_async import (
     ServerError,
     StreamError,
 )
+from textql_async.sync import TextQL
 from textql_async.testing import Delay, Disconnect, DropAfter, FakeTextQL, HTTPError
 
 KEY = "sk+live/secret=key_0123456789abcdef"
@@ -220,3 +223,51 @@ async def test_the_wire_still_carries_the_real_credentials(fake: FakeTextQL) -> 
     assert f"Basic {token}" in sent and f"Bearer {KEY}" in sent
     assert any(r.headers.get("X-API-Key") == PARTNER_KEY for r in fake.requests)
 
+
+
+# -- the sync facade: its frames (generated methods, the runner) hold no secret either ----
+
+
+@pytest.fixture
+def threaded_fake() -> Iterator[FakeTextQL]:
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: list[FakeTextQL] = []
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with FakeTextQL(KEY, MEMBER) as server:
+            server.partner_api_key = PARTNER_KEY
+            holder.append(server)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),))
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield holder[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
+def test_sync_facade_errors(threaded_fake: FakeTextQL) -> None:
+    fake = threaded_fake
+    url, partner_url = fake.url, fake.partner_url
+    with TextQL(KEY + "-wrong", MEMBER, url, max_retries=0) as client:
+        with pytest.raises(AuthenticationError) as info:
+            client.ana.ask("q")
+        assert_no_secret(info.value, key=KEY + "-wrong")
+    with TextQL(KEY, MEMBER, url, partner_base_url=partner_url, partner_api_key=PARTNER_KEY) as client:
+        with pytest.raises(ValueError) as bad:
+            client.partner.database_connectors.create("postgres", "h", 0, "d", "u", PASSWORD)
+        assert_no_secret(bad.value)
+        with pytest.raises(StreamError) as cut:
+            fake.inject(DropAfter(events=2))
+            client.ana.ask("q", recover=False)
+        assert_no_secret(cut.value)
+    with pytest.raises(ConfigurationError) as config:
+        TextQL(KEY, MEMBER, "ftp://nowhere", partner_api_key=PARTNER_KEY)
+    assert_no_secret(config.value)
