@@ -76,10 +76,10 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
-        self._proxy = proxy
+        self._proxy, self._proxy_auth = _split_proxy(proxy, None)
         self._trust_env = trust_env
         self._loop_scope = LoopScope(self._close_session)
-        self._env_proxies: dict[str, tuple[str | None, aiohttp.BasicAuth | None]] = {}
+        self._env_proxies: dict[str, tuple[str | None, str | None]] = {}
         self._closed = False
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
@@ -122,18 +122,17 @@ class Transport:
         self._warn_plain_http()
         return self._session
 
-    def _proxy_for(self, base: str) -> tuple[str | None, aiohttp.BasicAuth | None]:
+    def _proxy_for(self, base: str) -> tuple[str | None, str | None]:
         """``proxy=``, else ``HTTP(S)_PROXY``/``NO_PROXY`` (and ``~/.netrc``) as aiohttp reads them.
 
         A session the user passed applies its own ``trust_env``; only ``proxy=`` is added.
         """
         if self._proxy is not None or not self._trust_env or not self._owns_session:
-            return self._proxy, None
+            return self._proxy, self._proxy_auth
         found = self._env_proxies.get(base)
         if found is None:
             try:
-                proxy, proxy_auth = get_env_proxy_for_url(URL(base))
-                found = (str(proxy), proxy_auth)
+                found = _split_proxy(*get_env_proxy_for_url(URL(base)))
             except LookupError:  # no proxy for this scheme, or NO_PROXY names the host
                 found = (None, None)
             self._env_proxies[base] = found
@@ -293,8 +292,13 @@ class Transport:
             idempotent = method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         base = self.settings.partner_base_url if auth == "partner" else self.settings.base_url
         url = base + path
-        proxy, proxy_auth = self._proxy_for(base)
         all_headers = self.auth_headers(auth)
+        proxy, proxy_authorization = self._proxy_for(base)
+        proxy_headers = None
+        if proxy_authorization is not None:
+            proxy_headers = {"Proxy-Authorization": proxy_authorization}  # for a CONNECT tunnel
+            if base.startswith("http://"):  # no tunnel: the request itself goes to the proxy
+                all_headers["Proxy-Authorization"] = proxy_authorization
         if connect:
             all_headers["Connect-Protocol-Version"] = "1"
             budget = t.total or t.read
@@ -328,7 +332,7 @@ class Transport:
                         headers=all_headers,
                         timeout=client_timeout,
                         proxy=proxy,
-                        proxy_auth=proxy_auth,
+                        proxy_headers=proxy_headers,
                     )
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
@@ -393,6 +397,25 @@ def _authorization(settings: Settings, auth: AuthScheme) -> str:
         pair = f"{settings.member_id}:{settings.api_key}".encode()
         return redacted("Basic " + base64.b64encode(pair).decode("ascii"))
     return redacted("Bearer " + settings.api_key)
+
+
+def _split_proxy(
+    proxy: str | URL | None, auth: aiohttp.BasicAuth | None
+) -> tuple[str | None, str | None]:
+    """The proxy URL without its ``user:password@``, and those as a ``Proxy-Authorization`` value.
+
+    The value is a RedactedStr and the URL carries no password, so no frame (ours or
+    aiohttp's) shows the proxy's credentials in its locals.
+    """
+    if proxy is None:
+        return None, None
+    url = URL(str(proxy))
+    authorization = auth.encode() if auth is not None else None  # from ~/.netrc
+    if url.user is not None:
+        pair = f"{url.user}:{url.password or ''}".encode("latin-1")
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+        url = url.with_user(None)
+    return str(url), redacted(authorization) if authorization is not None else None
 
 
 def _check_loop(session: aiohttp.ClientSession) -> None:

@@ -6,13 +6,15 @@ requests, no CONNECT): it records what passed and relays it, streams included.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
+from traceback import TracebackException
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from textql_async import AsyncTextQL, ConfigurationError
+from textql_async import APIConnectionError, AsyncTextQL, ConfigurationError
 from textql_async.testing import FakeTextQL
 
 _HOP_BY_HOP = {
@@ -26,6 +28,7 @@ class LoopbackProxy:
 
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.proxy_authorization: list[str | None] = []
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -50,6 +53,7 @@ class LoopbackProxy:
     async def _relay(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
         self.seen.append(f"{request.method} {request.url.path}")
+        self.proxy_authorization.append(request.headers.get("Proxy-Authorization"))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         body = await request.read()
         async with self._session.request(
@@ -149,3 +153,45 @@ def test_the_proxy_password_is_not_in_the_error() -> None:
     with pytest.raises(ConfigurationError) as info:
         AsyncTextQL("k", proxy="socks5://user:hunter2-secret@proxy:1080")
     assert "hunter2-secret" not in str(info.value)
+
+
+async def test_proxy_credentials_are_sent_and_never_shown(
+    fake: FakeTextQL, proxy: LoopbackProxy, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    password = "hunter2-proxy-secret"
+    with_user = proxy.url.replace("http://", f"http://analyst:{password}@")
+    async with fake.client(proxy=with_user) as client:
+        await _use(client)
+    token = base64.b64encode(f"analyst:{password}".encode()).decode()
+    assert proxy.proxy_authorization == [f"Basic {token}"] * 3
+    # through a proxy that is down: the traceback (with locals) shows neither form
+    async with AsyncTextQL("k", base_url=fake.url, proxy=f"http://analyst:{password}@127.0.0.1:9",
+                           max_retries=0) as client:  # fmt: skip
+        with pytest.raises(APIConnectionError) as info:
+            await client.chats.list()
+    rendered = _library_frames(info.value)
+    assert "all_headers" in rendered and "'Proxy-Authorization': '***'" in rendered
+    assert password not in rendered and token not in rendered
+
+
+def _library_frames(exc: BaseException) -> str:
+    """The locals of the SDK's and aiohttp's frames (this test's own frames hold the password)."""
+    shown: list[str] = []
+    seen: TracebackException | None = TracebackException.from_exception(exc, capture_locals=True)
+    while seen is not None:
+        for frame in seen.stack:
+            if "textql_async" in frame.filename or "aiohttp" in frame.filename:
+                shown += [f"{name} = {value}" for name, value in (frame.locals or {}).items()]
+        seen = seen.__cause__ or seen.__context__
+    assert shown, "no frame of the library was rendered"
+    return "\n".join(shown)
+
+
+async def test_environment_proxy_credentials(
+    fake: FakeTextQL, proxy: LoopbackProxy, no_proxy_env: pytest.MonkeyPatch
+) -> None:
+    no_proxy_env.setenv("HTTP_PROXY", proxy.url.replace("http://", "http://env:pw-from-env@"))
+    async with fake.client() as client:
+        await _use(client)
+    token = base64.b64encode(b"env:pw-from-env").decode()
+    assert proxy.proxy_authorization == [f"Basic {token}"] * 3
