@@ -112,3 +112,39 @@ def test_the_script_runs(fake_url: str) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().endswith("ok")
+
+
+def test_no_result_of_the_facade_is_any() -> None:
+    import ast
+
+    tree = ast.parse(_sync_codegen.OUTPUT.read_text(encoding="utf-8"))
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    assert len(functions) > 80
+    untyped = [f.name for f in functions if f.returns is None]
+    with_any = [
+        f.name
+        for f in functions
+        if f.returns is not None
+        and any(isinstance(n, ast.Name) and n.id == "Any" for n in ast.walk(f.returns))
+    ]
+    assert untyped == [] and with_any == []
+
+
+def test_every_public_async_method_has_a_blocking_twin() -> None:
+    import inspect
+
+    from textql_async import sync
+    from textql_async._client import AsyncTextQL
+
+    classes = {**_sync_codegen._wrapped_classes(), AsyncTextQL: "TextQL"}
+    for cls, twin_name in classes.items():
+        twin = getattr(sync, twin_name)
+        public = {
+            name
+            for name, _ in inspect.getmembers(cls)
+            if not name.startswith("_") and name not in _sync_codegen.SKIPPED
+        }
+        if cls is AsyncTextQL:
+            public -= _sync_codegen.CLIENT_SKIPPED  # aclose: the blocking client has close()
+        missing = sorted(name for name in public if not hasattr(twin, name))
+        assert missing == [], f"{twin_name} lacks {missing}"
