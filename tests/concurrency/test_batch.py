@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from textql_async import BatchFailure, BatchItem, ServerError, StreamError
+from textql_async import BatchAnswer, BatchFailure, BatchItem, ServerError, StreamError
 from textql_async.testing import FakeTextQL, HTTPError, block_id
 
 
@@ -286,3 +286,21 @@ def test_batch_item_exactly_one_of_result_or_error() -> None:
     assert not error.ok and error.result is None and isinstance(error, BatchItem)
     with pytest.raises(RuntimeError, match="x"):
         error.unwrap()
+
+
+async def test_a_misspelt_batch_argument_is_a_type_error() -> None:
+    async with FakeTextQL() as fake, fake.client() as client:
+        with pytest.raises(TypeError, match="datset"):
+            client.ana.batch(["q"], datset="retail")  # type: ignore[call-arg]
+        items = [i async for i in client.ana.batch(["q"], dataset="retail", recover=False)]
+        assert [i.ok for i in items] == [True]
+        assert [r.query.get("dataset") for r in fake.requests if r.path == "/api/ana"] == ["retail"]
+
+
+async def test_a_question_dict_overrides_the_batch_defaults() -> None:
+    async with FakeTextQL() as fake, fake.client() as client:
+        questions = ["plain", {"query": "own", "dataset": "mine"}]
+        items = [i async for i in client.ana.batch(questions, dataset="shared", ordered=True)]
+        assert all(isinstance(i, BatchAnswer) for i in items)
+        sent = {r.query["query"]: r.query.get("dataset") for r in fake.requests if r.path == "/api/ana"}
+        assert sent == {"plain": "shared", "own": "mine"}
