@@ -26,8 +26,10 @@ from textql_async import (
     AsyncTextQL,
     AuthenticationError,
     BadRequestError,
+    ChatFailedError,
     ConfigurationError,
     ConnectorConfig,
+    EventTooLargeError,
     PermissionDeniedError,
     PostgresMetadata,
     RetryPolicy,
@@ -111,7 +113,7 @@ async def test_authentication_error_of_the_right_key_refused(fake: FakeTextQL) -
         assert_no_secret(await _raises(AuthenticationError, lambda: client.chats.list()))
 
 
-@pytest.mark.parametrize("status", [400, 404, 409, 429, 500, 503])
+@pytest.mark.parametrize("status", [400, 403, 404, 409, 422, 429, 500, 503])
 async def test_other_http_errors(fake: FakeTextQL, status: int) -> None:
     fake.inject(HTTPError(status), times=None)
     async with fake.client(max_retries=0) as client:
@@ -155,6 +157,29 @@ async def test_stream_errors(fake: FakeTextQL) -> None:
 
         fake.inject(DropAfter(events=2))
         assert_no_secret(await _raises(StreamError, read_stream))
+
+
+async def test_an_event_too_large(fake: FakeTextQL) -> None:
+    big = ("block", {"tag": "TextBlock", "contents": "x" * 4000, "id": "big"})
+    fake.add_answer("big", [("chatId", "c"), big, ("message", "done")])
+    async with fake.client() as client:
+
+        async def read() -> None:
+            async with client.ana.stream("big", max_event_size=1024) as stream:
+                await stream.final()
+
+        assert_no_secret(await _raises(EventTooLargeError, read))
+
+
+async def test_a_failed_v2_chat(fake: FakeTextQL) -> None:
+    fake.v2.add_answer("q", error="the warehouse timed out")
+    async with fake.client() as client:
+
+        async def read() -> None:
+            async with client.chats.stream("q") as stream:
+                await stream.final()
+
+        assert_no_secret(await _raises(ChatFailedError, read))
 
 
 async def test_timeouts(fake: FakeTextQL) -> None:
