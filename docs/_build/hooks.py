@@ -124,34 +124,46 @@ def missing_docstrings() -> list[str]:
     return missing
 
 
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Generate reference/*.md from the public ``__all__`` lists."""
+def reference_pages() -> list[tuple[str, str, str]]:
+    """The generated reference: ``(src_uri, title, markdown)`` per page, index first."""
     pages: dict[tuple[str, str], list[str]] = defaultdict(list)
     top = set(importlib.import_module("textql_async").__all__)
     for module, names in public_names().items():
         for name in names:
             key = _page_of(module, name)
             if module.startswith("textql_async.sansio.") and name in top:
-                # rendered once, as textql_async.NAME; link to it from the sansio page
+                # rendered once, as textql_async.NAME; the sansio page links to it
                 pages[key].append(f"`{module}.{name}` is [`textql_async.{name}`][textql_async.{name}].\n")
             else:
                 pages[key].append(f"::: {module}.{name}\n{_OPTIONS}")
-    _generated.clear()
     index = [
         "# Reference\n",
         "Generated on every build from the `__all__` of the public modules: every public "
         "name has an entry (a name without a docstring fails the build).\n",
     ]
+    out = []
     for (slug, title), entries in sorted(pages.items(), key=lambda item: _order(item[0][0])):
-        uri = f"reference/{slug}.md"
-        body = f"# {title}\n\n" + "\n".join(entries)
-        files.append(File.generated(config, uri, content=body))
-        _generated.append((uri, title))
+        out.append((f"reference/{slug}.md", title, f"# {title}\n\n" + "\n".join(entries)))
         index.append(f"- [{title}]({slug}.md)")
     for module, names in public_names().items():
         index.append(f"\n## `{module}`\n")
-        index.append(", ".join(f"[`{n}`][{module}.{n}]" if not (module.startswith("textql_async.sansio.") and n in top) else f"[`{n}`][textql_async.{n}]" for n in names))
-    files.append(File.generated(config, "reference/index.md", content="\n".join(index) + "\n"))
+        index.append(", ".join(f"[`{n}`][{_anchor(module, n, top)}]" for n in names))
+    return [("reference/index.md", "Reference", "\n".join(index) + "\n"), *out]
+
+
+def _anchor(module: str, name: str, top: set[str]) -> str:
+    if module.startswith("textql_async.sansio.") and name in top:
+        return f"textql_async.{name}"
+    return f"{module}.{name}"
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add the generated reference pages; warn (fail the strict build) on a missing docstring."""
+    _generated.clear()
+    for uri, title, content in reference_pages():
+        files.append(File.generated(config, uri, content=content))
+        if uri != "reference/index.md":
+            _generated.append((uri, title))
     for name in missing_docstrings():
         log.warning("public name without a docstring: %s", name)
     return files

@@ -16,7 +16,8 @@ After each block ``client`` and ``fake`` are restored, so a block that names its
 A block with top-level ``await`` runs on the test's event loop; any other block runs in a
 worker thread (so ``asyncio.run(...)`` and the blocking ``textql_async.sync.TextQL`` work
 while the fake serves on the loop). A block that defines ``async def test_...`` functions
-has them called, as pytest would. Markers (``<!-- docs-test: skip REASON -->``,
+has them called, as pytest would, with the testing kit's fixtures ``fake_textql`` (the
+harness's ``fake``) and ``textql_client`` (its ``client``). Markers (``<!-- docs-test: skip REASON -->``,
 ``<!-- docs-test: setup ... -->``) are explained in ``tests/docs/_docs_blocks.py``; skipped blocks
 are counted by ``test_inventory``. A failure names the block's file and line, and the
 traceback's line numbers are the Markdown file's own.
@@ -55,7 +56,19 @@ async def _run(code: Any, namespace: dict[str, Any]) -> None:
     for name, value in list(namespace.items()):
         if name.startswith("test_") and inspect.iscoroutinefunction(value):
             del namespace[name]  # call each test function once, right after its block
-            await value()
+            await value(**_fixtures(value, namespace))
+
+
+# The testing kit's pytest fixtures (textql_async.testing._plugin), by the harness's objects.
+_FIXTURES = {"fake_textql": "fake", "textql_client": "client"}
+
+
+def _fixtures(function: Any, namespace: dict[str, Any]) -> dict[str, Any]:
+    names = list(inspect.signature(function).parameters)
+    unknown = [n for n in names if n not in _FIXTURES]
+    if unknown:
+        raise TypeError(f"{function.__name__}() asks for fixtures the docs harness lacks: {unknown}")
+    return {n: namespace[_FIXTURES[n]] for n in names}
 
 
 async def _run_block(block: CodeBlock, namespace: dict[str, Any]) -> str | None:
