@@ -26,7 +26,7 @@ relay: $(STAMP)
 	$(BIN)/python examples/websocket_relay/app.py --port $(RELAY_PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks)
+	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks) docs/_build
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict textql_async

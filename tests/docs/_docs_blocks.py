@@ -24,7 +24,7 @@ PYTHON_INFO = {"python", "py", "python3"}
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 _SKIP = re.compile(r"^\s*<!--\s*docs-test:\s*skip\b(?P<reason>.*?)-->\s*$")
 _SETUP_OPEN = re.compile(r"^\s*<!--\s*docs-test:\s*setup\s*$")
-_ANY_MARKER = re.compile(r"<!--\s*docs-test:")
+_ANY_MARKER = re.compile(r"^\s*<!--\s*docs-test:")
 
 
 @dataclass

@@ -28,16 +28,14 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
-import os
 import traceback
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _docs_blocks import ROOT, CodeBlock, MarkerError, doc_files, parse
 
 from textql_async.testing import FakeTextQL
-
-from _docs_blocks import ROOT, CodeBlock, MarkerError, doc_files, parse
 
 _FILES = doc_files()
 
@@ -76,7 +74,7 @@ async def _run_block(block: CodeBlock, namespace: dict[str, Any]) -> str | None:
     for line, setup in block.setup:
         try:
             await _run(_compile(block.path, line, setup), namespace)
-        except BaseException as exc:  # noqa: BLE001 - reported with the location
+        except BaseException as exc:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             return f"the docs-test setup at line {line} before the block at {block.where} failed:\n{_tb(exc)}"
@@ -86,7 +84,7 @@ async def _run_block(block: CodeBlock, namespace: dict[str, Any]) -> str | None:
         return f"the python block at {block.where} does not compile: {exc}"
     try:
         await _run(code, namespace)
-    except BaseException as exc:  # noqa: BLE001 - reported with the location
+    except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         return f"the python block at {block.where} failed:\n{_tb(exc)}"

@@ -12,7 +12,6 @@ import re
 from types import ModuleType
 
 import pytest
-
 from _docs_blocks import ROOT
 
 _HOOKS = ROOT / "docs" / "_build" / "hooks.py"
