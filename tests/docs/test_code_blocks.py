@@ -38,6 +38,7 @@ from _docs_blocks import ROOT, CodeBlock, MarkerError, doc_files, parse
 from textql_async.testing import FakeTextQL
 
 _FILES = doc_files()
+BLOCK_TIMEOUT = 30.0  # seconds per block: a hanging block fails with its line, not the test
 
 
 def _compile(path: Path, first_line: int, code: str) -> Any:
@@ -83,7 +84,9 @@ async def _run_block(block: CodeBlock, namespace: dict[str, Any]) -> str | None:
     except SyntaxError as exc:
         return f"the python block at {block.where} does not compile: {exc}"
     try:
-        await _run(code, namespace)
+        await asyncio.wait_for(_run(code, namespace), BLOCK_TIMEOUT)
+    except asyncio.TimeoutError:
+        return f"the python block at {block.where} did not finish within {BLOCK_TIMEOUT:g} s"
     except BaseException as exc:
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
@@ -181,6 +184,15 @@ async def test_a_failing_block_names_its_line(tmp_path: Path) -> None:
     assert failure is not None
     assert f"{page}:4" in failure and "RuntimeError: boom" in failure
     assert f'File "{page}", line 5' in failure
+
+
+async def test_a_hanging_block_names_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(globals(), "BLOCK_TIMEOUT", 0.2)
+    page = tmp_path / "page.md"
+    page.write_text("```python\nimport asyncio\nawait asyncio.sleep(30)\n```\n")
+    (block,) = parse(page)
+    failure = await _run_block(block, {})
+    assert failure == f"the python block at {page}:2 did not finish within 0.2 s"
 
 
 async def test_await_blocks_run_on_the_loop_and_others_in_a_thread(tmp_path: Path) -> None:
