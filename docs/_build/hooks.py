@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import griffe
@@ -21,6 +22,7 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.plugins.textql_reference")
+_ROOT = Path(__file__).resolve().parents[2]
 
 # The public modules whose __all__ is the public API, and the reference page of each.
 PUBLIC_MODULES = {
@@ -101,7 +103,7 @@ _PACKAGE: list[griffe.Module] = []
 
 def _griffe_package() -> griffe.Module:
     if not _PACKAGE:
-        _PACKAGE.append(griffe.load("textql_async", search_paths=["."], resolve_aliases=True))
+        _PACKAGE.append(griffe.load("textql_async", search_paths=[str(_ROOT)], resolve_aliases=True))
     return _PACKAGE[0]
 
 
