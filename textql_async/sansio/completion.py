@@ -51,7 +51,12 @@ from textql_async.models.ana import (
 from textql_async.sansio.fold import Snapshot, last_text
 from textql_async.sansio.slots import OrderedSlots
 
-__all__ = ["DEFAULT_RECOVER_STABLE_FOR", "CompletionDecision", "decide_completion", "merge_snapshot"]
+__all__ = [
+    "DEFAULT_RECOVER_STABLE_FOR",
+    "CompletionDecision",
+    "decide_completion",
+    "merge_snapshot",
+]
 
 DEFAULT_RECOVER_STABLE_FOR = 30.0
 """Seconds an assistant message must stay unchanged, absent other evidence (see the module doc)."""
@@ -210,12 +215,12 @@ def merge_snapshot(
 
 
 def _with_blocks(snapshot: Snapshot, blocks: tuple[Block, ...]) -> Snapshot:
-    return Snapshot(
-        blocks, snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id, True
-    )
+    return Snapshot(blocks, snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id, True)
 
 
-def _wait(reason: str, snapshot: Snapshot, previous: CompletionDecision | None) -> CompletionDecision:
+def _wait(
+    reason: str, snapshot: Snapshot, previous: CompletionDecision | None
+) -> CompletionDecision:
     del previous  # nothing to carry: there is no body to keep stable
     return CompletionDecision(False, reason, snapshot, None, None)
 
