@@ -28,6 +28,7 @@ from textql_async._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RecoveryTimeoutError,
     ServerError,
     StreamError,
     TextQLError,
@@ -181,6 +182,11 @@ from textql_async.models.v2_chats import (
     UnknownEvent,
 )
 from textql_async.resources._sandcastle_files import SandboxDownload
+from textql_async.sansio.completion import (
+    DEFAULT_RECOVER_STABLE_FOR,
+    CompletionDecision,
+    decide_completion,
+)
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
 
@@ -229,6 +235,7 @@ __all__ = [
     "ChatSummaryValue",
     "ChatThread",
     "ChatThreadMessage",
+    "CompletionDecision",
     "ConfigurationError",
     "ConflictError",
     "Connector",
@@ -239,6 +246,7 @@ __all__ = [
     "ConnectorTypeInfo",
     "Conversation",
     "ConversationMessage",
+    "DEFAULT_RECOVER_STABLE_FOR",
     "DataSource",
     "DatabaseConnector",
     "DatabaseType",
@@ -285,6 +293,7 @@ __all__ = [
     "PythonBlock",
     "PythonResult",
     "RateLimitError",
+    "RecoveryTimeoutError",
     "RedshiftMetadata",
     "RemoveMemberResult",
     "ReportBlock",
@@ -340,5 +349,6 @@ __all__ = [
     "ValidationError",
     "__version__",
     "block_to_builtins",
+    "decide_completion",
     "embed_url",
 ]

@@ -440,6 +440,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         max_retries: int | None = None,
         recover: bool = True,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
@@ -451,10 +452,13 @@ class SyncAnaResource(SyncObject[AnaResource]):
 
         With ``recover`` (the default), an answer whose stream broke after its
         chat id arrived (connection reset, truncated body, idle timeout) is
-        fetched from the chat history instead, polling for up to
-        ``recover_timeout`` seconds; the result then has ``recovered=True``.
-        Otherwise the :class:`~textql_async.StreamError` (or
-        :class:`~textql_async.APITimeoutError`) carries every block received.
+        finished from the chat history with :meth:`recover` (same rule, same
+        ``recover_timeout`` and ``recover_stable_for``); the result then has
+        ``recovered=True``. When recovery is off or finds no proof that the answer
+        ended, the original :class:`~textql_async.StreamError` (or
+        :class:`~textql_async.APITimeoutError`) is raised, its ``snapshot`` holding
+        every block received merged with the newest history body (and its
+        ``__context__`` the :class:`~textql_async.RecoveryTimeoutError` saying why).
         """
         result = self._runner.run(
             self._target.ask(
@@ -467,7 +471,37 @@ class SyncAnaResource(SyncObject[AnaResource]):
                 max_retries=max_retries,
                 recover=recover,
                 recover_timeout=recover_timeout,
+                recover_stable_for=recover_stable_for,
             )
+        )
+        return result
+
+    def recover(
+        self,
+        chat_id: str,
+        *,
+        snapshot: Snapshot | None = None,
+        timeout: float = 120.0,
+        stable_for: float | None = None,
+    ) -> AnaResult:
+        """Finish an answer from the chat history alone, never asking Ana again.
+
+        ``result = client.ana.recover(chat_id, snapshot=error.snapshot)``
+
+        ``snapshot`` is what a broken stream delivered (the lower bound; ``None`` when
+        only the chat id is known). ``GET /api/ana/{chat_id}`` is polled with backoff
+        for up to ``timeout`` seconds until the completion rule is met (see
+        :mod:`textql_async.sansio.completion`: nothing shorter than the stream, no
+        running Python cell or Ontology query, a later message in the chat or the body
+        unchanged for ``stable_for`` seconds, default
+        :data:`~textql_async.DEFAULT_RECOVER_STABLE_FOR`). Returns an
+        :class:`AnaResult` with ``recovered=True``; raises
+        :class:`~textql_async.RecoveryTimeoutError` (``.snapshot``: the stream's
+        snapshot merged with the newest history body) when no proof came in time,
+        and the API error itself for 401, 403 or a missing chat (404).
+        """
+        result = self._runner.run(
+            self._target.recover(chat_id, snapshot=snapshot, timeout=timeout, stable_for=stable_for)
         )
         return result
 
@@ -487,6 +521,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         max_retries: int | None = None,
         recover: bool = True,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> Iterator[BatchItem]:
         """Ask many questions at once; yields a :class:`BatchItem` per answer as each completes.
 
@@ -497,7 +532,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         ``error`` set and never cancels the others; leaving the loop cancels every
         question still running. Queries are strings or dicts of :meth:`ask` arguments;
         they are all checked here, so an invalid one raises before any request.
-        ``dataset`` ... ``recover_timeout`` are :meth:`ask` 's arguments, the defaults of
+        ``dataset`` ... ``recover_stable_for`` are :meth:`ask` 's arguments, the defaults of
         every question (a question's dict overrides them).
 
         Each item is a :class:`~textql_async.BatchAnswer` or a
@@ -519,6 +554,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
                     max_retries=max_retries,
                     recover=recover,
                     recover_timeout=recover_timeout,
+                    recover_stable_for=recover_stable_for,
                 )
             )
         )

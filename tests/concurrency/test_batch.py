@@ -304,3 +304,18 @@ async def test_a_question_dict_overrides_the_batch_defaults() -> None:
         assert all(isinstance(i, BatchAnswer) for i in items)
         sent = {r.query["query"]: r.query.get("dataset") for r in fake.requests if r.path == "/api/ana"}
         assert sent == {"plain": "shared", "own": "mine"}
+
+
+def test_batch_takes_every_argument_of_ask() -> None:
+    import inspect
+
+    from textql_async.resources.ana import AnaResource
+
+    ask = inspect.signature(AnaResource.ask).parameters
+    batch = inspect.signature(AnaResource.batch).parameters
+    for name, parameter in ask.items():
+        if name in ("self", "query"):
+            continue
+        assert name in batch, f"batch() lacks ask()'s {name}="
+        assert batch[name].default == parameter.default, name
+        assert batch[name].annotation == parameter.annotation, name
