@@ -289,7 +289,7 @@ class _Generator:
     # -- classes -----------------------------------------------------------------------------
 
     def twin(self, cls: type, twin: str) -> str:
-        doc = f"Blocking :class:`~{cls.__module__}.{cls.__name__}`: the same methods, without ``await``."
+        doc = f"Blocking ``{cls.__module__}.{cls.__name__}``: the same methods, without ``await``."
         out = [f"class {twin}(SyncObject[{cls.__name__}]):\n    \"\"\"{doc}\"\"\"\n\n    __slots__ = ()\n"]
         self.names.add(cls.__name__, sys.modules[cls.__module__], runtime=True)  # a base class
         attributes = self.sub_resources(cls)
@@ -349,7 +349,7 @@ class _Generator:
 
 _TEXTQL_DOC = """The blocking client: the same arguments and methods as :class:`~textql_async.AsyncTextQL`, no ``await``.
 
-Use it as ``with TextQL() as client:`` (or call :meth:`close`). Every method is typed
+Use it as ``with TextQL() as client:`` (or call ``close()``). Every method is typed
 like its async twin: results are the same models, async iterators are iterators and
 streams are used with ``with`` and ``for``.
 """

@@ -171,7 +171,7 @@ __all__ = [
 
 
 class SyncAnaStream(SyncObject[AnaStream]):
-    """Blocking :class:`~textql_async._streaming.AnaStream`: the same methods, without ``await``."""
+    """Blocking ``textql_async._streaming.AnaStream``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -270,7 +270,7 @@ class SyncAnaStream(SyncObject[AnaStream]):
 
 
 class SyncChatStream(SyncObject[ChatStream]):
-    """Blocking :class:`~textql_async._chat_stream.ChatStream`: the same methods, without ``await``."""
+    """Blocking ``textql_async._chat_stream.ChatStream``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -337,7 +337,7 @@ class SyncChatStream(SyncObject[ChatStream]):
 
 
 class SyncSandboxDownload(SyncObject[SandboxDownload]):
-    """Blocking :class:`~textql_async.resources._sandcastle_files.SandboxDownload`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources._sandcastle_files.SandboxDownload``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -387,7 +387,7 @@ class SyncSandboxDownload(SyncObject[SandboxDownload]):
 
 
 class SyncAnaResource(SyncObject[AnaResource]):
-    """Blocking :class:`~textql_async.resources.ana.AnaResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.ana.AnaResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -589,7 +589,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
 
 
 class SyncChatsResource(SyncObject[ChatsResource]):
-    """Blocking :class:`~textql_async.resources.chats.ChatsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.chats.ChatsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -794,7 +794,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
 
 
 class SyncModelsResource(SyncObject[ModelsResource]):
-    """Blocking :class:`~textql_async.resources.models.ModelsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.models.ModelsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -808,7 +808,7 @@ class SyncModelsResource(SyncObject[ModelsResource]):
 
 
 class SyncConnectorsResource(SyncObject[ConnectorsResource]):
-    """Blocking :class:`~textql_async.resources.connectors.ConnectorsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.connectors.ConnectorsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -936,7 +936,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
 
 
 class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
-    """Blocking :class:`~textql_async.resources.playbooks.PlaybooksResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.playbooks.PlaybooksResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1111,7 +1111,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
 
 
 class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
-    """Blocking :class:`~textql_async.resources.sandcastles.SandcastlesResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.sandcastles.SandcastlesResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1403,7 +1403,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
 
 
 class SyncChangesResource(SyncObject[ChangesResource]):
-    """Blocking :class:`~textql_async.resources.changes.ChangesResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.changes.ChangesResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1504,7 +1504,7 @@ class SyncChangesResource(SyncObject[ChangesResource]):
 
 
 class SyncMembersResource(SyncObject[MembersResource]):
-    """Blocking :class:`~textql_async.resources.members.MembersResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.members.MembersResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1573,7 +1573,7 @@ class SyncMembersResource(SyncObject[MembersResource]):
 
 
 class SyncRolesResource(SyncObject[RolesResource]):
-    """Blocking :class:`~textql_async.resources.members.RolesResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.members.RolesResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1632,7 +1632,7 @@ class SyncRolesResource(SyncObject[RolesResource]):
 
 
 class SyncApiKeysResource(SyncObject[ApiKeysResource]):
-    """Blocking :class:`~textql_async.resources.api_keys.ApiKeysResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.api_keys.ApiKeysResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1754,7 +1754,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
 
 
 class SyncV1Resource(SyncObject[V1Resource]):
-    """Blocking :class:`~textql_async.resources.v1.V1Resource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.v1.V1Resource``: the same methods, without ``await``."""
 
     chats: SyncV1ChatsResource
 
@@ -1764,7 +1764,7 @@ class SyncV1Resource(SyncObject[V1Resource]):
 
 
 class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
-    """Blocking :class:`~textql_async.resources.v1.V1ChatsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.v1.V1ChatsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1865,7 +1865,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
 
 
 class SyncPartnerResource(SyncObject[PartnerResource]):
-    """Blocking :class:`~textql_async.resources.partner.PartnerResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.partner.PartnerResource``: the same methods, without ``await``."""
 
     database_connectors: SyncDatabaseConnectorsResource
     spaces: SyncSpacesResource
@@ -1909,7 +1909,7 @@ class SyncPartnerResource(SyncObject[PartnerResource]):
 
 
 class SyncDatabaseConnectorsResource(SyncObject[DatabaseConnectorsResource]):
-    """Blocking :class:`~textql_async.resources.partner.DatabaseConnectorsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.partner.DatabaseConnectorsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1958,7 +1958,7 @@ class SyncDatabaseConnectorsResource(SyncObject[DatabaseConnectorsResource]):
 
 
 class SyncSpacesResource(SyncObject[SpacesResource]):
-    """Blocking :class:`~textql_async.resources.partner.SpacesResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.partner.SpacesResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -1993,7 +1993,7 @@ class SyncSpacesResource(SyncObject[SpacesResource]):
 
 
 class SyncConversationsResource(SyncObject[ConversationsResource]):
-    """Blocking :class:`~textql_async.resources.partner.ConversationsResource`: the same methods, without ``await``."""
+    """Blocking ``textql_async.resources.partner.ConversationsResource``: the same methods, without ``await``."""
 
     __slots__ = ()
 
@@ -2057,7 +2057,7 @@ class SyncConversationsResource(SyncObject[ConversationsResource]):
 class TextQL(SyncClientBase):
     """The blocking client: the same arguments and methods as :class:`~textql_async.AsyncTextQL`, no ``await``.
 
-    Use it as ``with TextQL() as client:`` (or call :meth:`close`). Every method is typed
+    Use it as ``with TextQL() as client:`` (or call ``close()``). Every method is typed
     like its async twin: results are the same models, async iterators are iterators and
     streams are used with ``with`` and ``for``.
     """

@@ -99,7 +99,7 @@ class Transport:
         return self._closed
 
     def _get_session(self) -> aiohttp.ClientSession:
-        """The session of the running loop: ours is made per loop (see :mod:`._loop_scope`)."""
+        """The session of the running loop: ours is made per loop (see ``_loop_scope``)."""
         if self._closed:
             raise APIConnectionError("the client is closed")
         if not self._owns_session:
@@ -189,7 +189,7 @@ class Transport:
     def auth_headers(self, auth: AuthScheme) -> dict[str, str]:
         """Credentials for one API family: Basic for ``/api/ana`` with a member id, else Bearer.
 
-        The values are :class:`RedactedStr` s, so a traceback rendered with its locals
+        The values are ``RedactedStr`` s, so a traceback rendered with its locals
         (``all_headers`` here, aiohttp's header dict below) never shows them.
         """
         if auth == "none":
