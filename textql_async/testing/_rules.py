@@ -78,8 +78,17 @@ class AnswerRule:
     events: ScriptSource
     event_delay: float | None = None
     chunk_size: int | None = None
-    history: str | None = None
-    answer_completes_after: float | None = None
+    history: str | Callable[[str], str] | None = None
+    answer_completes_after: float | Callable[[str], float] | None = None
+
+    def history_for(self, question: str) -> str | None:
+        """The history mode for ``question`` (``None``: the fake's own)."""
+        return self.history(question) if callable(self.history) else self.history
+
+    def completes_after_for(self, question: str) -> float | None:
+        """When ``question``'s answer lands in the history after a cut (``None``: the fake's)."""
+        after = self.answer_completes_after
+        return after(question) if callable(after) else after
 
     def matches(self, question: str) -> bool:
         """Return whether this rule answers ``question``."""
