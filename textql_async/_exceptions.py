@@ -148,6 +148,7 @@ class ValidationError(APIError):
 
 
 UnprocessableEntityError = ValidationError
+"""The same class as ``ValidationError`` (HTTP 422), under the name the status table uses."""
 
 
 class RateLimitError(APIError):
