@@ -177,7 +177,7 @@ class AnaResource:
         ``snapshot`` is what a broken stream delivered (the lower bound; ``None`` when
         only the chat id is known). ``GET /api/ana/{chat_id}`` is polled with backoff
         for up to ``timeout`` seconds until the completion rule is met (see
-        :mod:`textql_async.sansio.completion`: nothing shorter than the stream, no
+        :func:`~textql_async.decide_completion`: nothing shorter than the stream, no
         running Python cell or Ontology query, a later message in the chat or the body
         unchanged for ``stable_for`` seconds, default
         :data:`~textql_async.DEFAULT_RECOVER_STABLE_FOR`). Returns an

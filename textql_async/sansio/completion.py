@@ -120,15 +120,15 @@ def decide_completion(
         return CompletionDecision(True, "the stream delivered done", snapshot, snapshot.blocks)
     found = find_answer(messages, snapshot)
     if found is None:
-        return _wait("no assistant message in the history yet", snapshot, previous)
+        return _wait("no assistant message in the history yet", snapshot)
     position, message = found
     merged = merge_snapshot(snapshot, message, messages)
     body = tuple(message.body)
     if not body:
-        return _wait("the assistant message is still empty", merged, previous)
+        return _wait("the assistant message is still empty", merged)
     behind = _behind(snapshot.blocks, body)
     if behind is not None:
-        return _wait(f"the history is behind the stream ({behind})", merged, previous)
+        return _wait(f"the history is behind the stream ({behind})", merged)
     complete = _with_blocks(merged, body)
     if position + 1 < len(messages):
         return CompletionDecision(True, "a later message in the chat", complete, body, now)
@@ -227,10 +227,8 @@ def _with_blocks(snapshot: Snapshot, blocks: tuple[Block, ...]) -> Snapshot:
     return Snapshot(blocks, snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id, True)
 
 
-def _wait(
-    reason: str, snapshot: Snapshot, previous: CompletionDecision | None
-) -> CompletionDecision:
-    del previous  # nothing to carry: there is no body to keep stable
+def _wait(reason: str, snapshot: Snapshot) -> CompletionDecision:
+    """Not complete, with no body to keep stable (the window starts again)."""
     return CompletionDecision(False, reason, snapshot, None, None)
 
 
