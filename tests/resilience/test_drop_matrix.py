@@ -22,9 +22,9 @@ from textql_async.models.ana import decode_chat_messages
 from textql_async.testing import DropAfter, FakeTextQL, ScriptEvent, default_answer
 
 QUESTION = "Which store is the largest?"
-WORKING = 0.2
+WORKING = 0.1
 """Seconds Ana keeps working after the cut (the history is partial meanwhile)."""
-STABLE = 0.5
+STABLE = 0.3
 """``recover_stable_for``: longer than Ana is silent here (``WORKING``), as the 30 s default is."""
 # The fake's chat ids have a fixed length, so event sizes do not depend on the run.
 _SAMPLE = default_answer(
