@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
@@ -11,6 +11,7 @@ import aiohttp
 from textql_async._batch import BatchItem, Progress, Query, run_batch
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._options import RequestOptions
 from textql_async._recovery import recover_answer
 from textql_async._streaming import AnaStream
 from textql_async._transport import Transport
@@ -21,13 +22,16 @@ from textql_async.models.ana import (
     decode_chat_messages,
     decode_chat_summaries,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AnaResource"]
 
 
-class AnaResource:
+class AnaResource(Resource, family="ana"):
     """Ana, the data-analyst agent: streamed answers and chat history."""
 
     def __init__(self, transport: Transport) -> None:
@@ -45,6 +49,7 @@ class AnaResource:
         max_retries: int | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         coalesce: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> AnaStream:
         """Ask Ana ``query`` and stream the answer.
 
@@ -76,6 +81,7 @@ class AnaResource:
                 idempotent=True,
                 stream=True,
                 header_timeout=t.idle,
+                **options,
             )
             await transport.expect_content_type(response, "text/event-stream")
             return response
@@ -100,6 +106,7 @@ class AnaResource:
         max_retries: int | None = None,
         recover: bool = True,
         recover_timeout: float = 120.0,
+        **options: Unpack[RequestOptions],
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
@@ -120,6 +127,7 @@ class AnaResource:
             clifford=clifford,
             timeout=timeout,
             max_retries=max_retries,
+            **options,
         )
         try:
             async with stream:
@@ -172,7 +180,8 @@ class AnaResource:
         )
 
     async def chat_summaries(
-        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
+        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatSummary]:
         """Every chat with its title and the time of its last user message.
 
@@ -184,6 +193,7 @@ class AnaResource:
             auth="ana",
             timeout=as_timeout(timeout) if timeout is not None else None,
             max_retries=max_retries,
+            **options,
         )
         return decode_response(response, decode_chat_summaries)
 
@@ -193,6 +203,7 @@ class AnaResource:
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatMessage]:
         """The messages of one chat, oldest first, each with its blocks.
 
@@ -205,6 +216,7 @@ class AnaResource:
             auth="ana",
             timeout=as_timeout(timeout) if timeout is not None else None,
             max_retries=max_retries,
+            **options,
         )
         return decode_response(response, decode_chat_messages)
 
