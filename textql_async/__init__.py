@@ -34,6 +34,8 @@ from textql_async._exceptions import (
     UnprocessableEntityError,
     ValidationError,
 )
+from textql_async._options import RequestInfo, RequestOptions, ResponseInfo
+from textql_async._raw import RawResponse, raw_response
 from textql_async._streaming import AnaStream
 from textql_async._version import __version__
 from textql_async.models.ana import (
@@ -282,9 +284,13 @@ __all__ = [
     "PythonBlock",
     "PythonResult",
     "RateLimitError",
+    "RawResponse",
     "RedshiftMetadata",
     "RemoveMemberResult",
     "ReportBlock",
+    "RequestInfo",
+    "RequestOptions",
+    "ResponseInfo",
     "RetryPolicy",
     "RevokedApiKey",
     "Role",
@@ -337,4 +343,5 @@ __all__ = [
     "ValidationError",
     "__version__",
     "embed_url",
+    "raw_response",
 ]

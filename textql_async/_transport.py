@@ -106,6 +106,11 @@ class Transport:
         }
         self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials as they appear on the wire (for log redaction)."""
+        return tuple(self._secrets)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property

@@ -92,6 +92,7 @@ class AnaResource(Resource, family="ana"):
             max_event_size=max_event_size,
             coalesce=coalesce,
             registry=transport,
+            telemetry=transport.telemetry,
         )
 
     async def ask(

@@ -141,6 +141,7 @@ class ChatsResource(Resource, family="chats"):
             registry=transport,
             cancel=self.cancel,
             cancel_on_exit=cancel_on_exit,
+            telemetry=transport.telemetry,
         )
 
     async def get(self, chat_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> ChatThread:
