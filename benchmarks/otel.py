@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
                 results[mode].append(json.loads(out.stdout))
         together = _interleaved(url, repeats, small, rounds)
+
     def med(mode: str, key: str) -> float:
         return statistics.median(r[key] for r in results[mode])
 
@@ -193,7 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print("Side by side in one process (interleaved):")
     print()
-    print("| otel | ask() 50 MB answer, median ms | vs absent | ask() small answer, us per call | vs absent |")
+    print(
+        "| otel | ask() 50 MB answer, median ms | vs absent | ask() small answer, us per call | vs absent |"
+    )
     print("| --- | ---: | ---: | ---: | ---: |")
     first = together["absent"]
     for mode in MODES:

@@ -64,9 +64,7 @@ def setup_logging(secrets: Iterable[str] = (), env: Mapping[str, str] | None = N
     handler = next((h for h in logger.handlers if isinstance(h, _Handler)), None)
     if handler is None:
         handler = _Handler(sys.stderr)
-        handler.setFormatter(
-            logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s")
-        )
+        handler.setFormatter(logging.Formatter("[%(asctime)s %(levelname)s %(name)s] %(message)s"))
         handler.addFilter(_RedactSecrets())
         logger.addHandler(handler)
     for existing in handler.filters:

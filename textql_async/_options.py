@@ -113,5 +113,7 @@ def merge_body(json: Any, extra: Mapping[str, Any] | None) -> Any:
     if json is None:
         return dict(extra)
     if not isinstance(json, Mapping):
-        raise TypeError(f"extra_body needs a JSON object body, this request sends {type(json).__name__}")
+        raise TypeError(
+            f"extra_body needs a JSON object body, this request sends {type(json).__name__}"
+        )
     return {**json, **extra}

@@ -348,7 +348,9 @@ class Transport:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
                 if attempt < retries and (idempotent or never_sent) and data is None:
                     delay = policy.backoff(attempt)
-                    log.info("retrying %s %s in %.2fs after %s", method, path, delay, type(exc).__name__)
+                    log.info(
+                        "retrying %s %s in %.2fs after %s", method, path, delay, type(exc).__name__
+                    )
                     if call is not None:
                         call.retry(attempt + 1, delay, type(exc).__name__)
                     attempt += 1
@@ -384,7 +386,13 @@ class Transport:
                 wished = retry_after(response.headers)
                 delay = policy.backoff(attempt) if wished is None else wished
                 if delay <= _MAX_RETRY_AFTER:
-                    log.info("retrying %s %s in %.2fs after HTTP %s", method, path, delay, response.status)
+                    log.info(
+                        "retrying %s %s in %.2fs after HTTP %s",
+                        method,
+                        path,
+                        delay,
+                        response.status,
+                    )
                     if call is not None:
                         call.retry(attempt + 1, delay, f"HTTP {response.status}")
                     attempt += 1

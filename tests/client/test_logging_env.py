@@ -75,7 +75,13 @@ def test_the_redacting_filter_masks_tokens_and_keys() -> None:
     from textql_async._logging import _RedactSecrets
 
     record = logging.LogRecord(
-        "textql_async", logging.INFO, __file__, 1, "auth %s and key %s", ("Bearer abc.def", "k-123456"), None
+        "textql_async",
+        logging.INFO,
+        __file__,
+        1,
+        "auth %s and key %s",
+        ("Bearer abc.def", "k-123456"),
+        None,
     )
     redact = _RedactSecrets()
     redact.add(["k-123456"])

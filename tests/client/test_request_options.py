@@ -140,9 +140,7 @@ async def test_a_model_built_by_hand_has_no_request_id() -> None:
 
 async def test_extra_query_replaces_a_parameter_and_extra_headers_win() -> None:
     async with FakeTextQL() as fake, fake.client(default_headers={"X-Team": "a"}) as client:
-        await client.chats.list(
-            limit=5, extra_query={"limit": 7}, extra_headers={"X-Team": "b"}
-        )
+        await client.chats.list(limit=5, extra_query={"limit": 7}, extra_headers={"X-Team": "b"})
     sent = _last(fake, "/v2/chats")
     assert sent.query["limit"] == "7"
     assert sent.headers.getall("X-Team") == ["b"]
@@ -198,9 +196,10 @@ async def test_with_options_is_a_cheap_copy_sharing_the_pool() -> None:
 
 
 async def test_with_options_max_retries_applies() -> None:
-    async with FakeTextQL() as fake, fake.client(
-        retry_policy=RetryPolicy(max_retries=3, base=0.01, cap=0.02)
-    ) as client:
+    async with (
+        FakeTextQL() as fake,
+        fake.client(retry_policy=RetryPolicy(max_retries=3, base=0.01, cap=0.02)) as client,
+    ):
         fake.inject(HTTPError(503), times=5)
         with pytest.raises(Exception, match="503"):
             await client.with_options(max_retries=0).models.list()

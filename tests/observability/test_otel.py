@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import Otel
+from _otel_kit import Otel
 from opentelemetry.trace import SpanKind, StatusCode
 
 from textql_async import NotFoundError, RetryPolicy
@@ -53,7 +53,9 @@ async def test_ask_span_attributes_events_and_metrics(otel: Otel) -> None:
     assert "error.type" not in attrs
     assert span.status.status_code is StatusCode.UNSET  # an ErrorBlock is data, not a failure
     events = [(e.name, dict(e.attributes)) for e in span.events]
-    assert events == [("textql.error_block", {"textql.error_block.contents": "warehouse timed out"})]
+    assert events == [
+        ("textql.error_block", {"textql.error_block.contents": "warehouse timed out"})
+    ]
     # no secret anywhere in the span
     rendered = repr(attrs) + repr(events)
     assert fake.api_key not in rendered and fake.member_id not in rendered

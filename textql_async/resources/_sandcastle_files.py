@@ -248,7 +248,10 @@ class FilesMixin:
         if path is not None:
             require_text("path", path)
         response = await self._transport.request(
-            "GET", url, params={"path": path}, timeout=_timeout(timeout),
+            "GET",
+            url,
+            params={"path": path},
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, files_decoder.decode).files
@@ -274,7 +277,11 @@ class FilesMixin:
         with ExitStack() as stack:
             form = build_form((), [file], field_name="file", stack=stack)
             response = await self._transport.request(
-                "POST", url, data=form, timeout=_timeout(timeout), idempotent=False,
+                "POST",
+                url,
+                data=form,
+                timeout=_timeout(timeout),
+                idempotent=False,
                 **options,
             )
         return decode_response(response, uploaded_decoder.decode)
@@ -354,7 +361,11 @@ class FilesMixin:
             ) from exc
 
     async def delete_file(
-        self, sandbox_id: str, path: str, *, timeout: Timeout | float | None = None,
+        self,
+        sandbox_id: str,
+        path: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> bool:
         """Remove one file (directories are refused: ``BadRequestError``); ``True`` on success.
@@ -362,7 +373,9 @@ class FilesMixin:
         ``await client.sandcastles.delete_file(sid, "tmp/scratch.csv")``
         """
         url = f"{sandbox_path(sandbox_id)}/files/{file_path(path)}"
-        response = await self._transport.request("DELETE", url, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "DELETE", url, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, success_decoder.decode).success
 
 

@@ -181,7 +181,10 @@ class AnaResource(Resource, family="ana"):
         )
 
     async def chat_summaries(
-        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None,
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
         **options: Unpack[RequestOptions],
     ) -> list[ChatSummary]:
         """Every chat with its title and the time of its last user message.

@@ -97,7 +97,11 @@ class ApiKeysResource(Resource, family="api_keys"):
         if name is not None:
             body["name"] = require_text("name", name)
         response = await self._transport.request(
-            "POST", "/v2/api-keys", json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            "/v2/api-keys",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return _decode_secret(response, minted)
@@ -130,7 +134,10 @@ class ApiKeysResource(Resource, family="api_keys"):
             "page_token": None if page_token is None else require_text("page_token", page_token),
         }
         response = await self._transport.request(
-            "GET", "/v2/api-keys", params=params, timeout=_timeout(timeout),
+            "GET",
+            "/v2/api-keys",
+            params=params,
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, page_decoder.decode)
@@ -156,13 +163,22 @@ class ApiKeysResource(Resource, family="api_keys"):
 
         async def fetch(token: str | None) -> ApiKeyPage:
             return await self.list(
-                scope=scope, include_revoked=include_revoked, page_size=page_size, page_token=token,
+                scope=scope,
+                include_revoked=include_revoked,
+                page_size=page_size,
+                page_token=token,
                 **options,
             )
 
         return paginate(fetch, lambda p: p.api_keys, by_token(lambda p: p.next_page_token))
 
-    async def rotate(self, key_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> RotatedApiKey:
+    async def rotate(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RotatedApiKey:
         """Revoke a key and mint its replacement (same name, roles, client metadata; new secret).
 
         Takes the key id, not the secret. Never re-sent once it reached the server: a
@@ -172,12 +188,21 @@ class ApiKeysResource(Resource, family="api_keys"):
         """
         path = f"/v2/api-keys/{_key_id(key_id)}/rotate"
         response = await self._transport.request(
-            "POST", path, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return _decode_secret(response, rotated)
 
-    async def revoke(self, key_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> RevokedApiKey:
+    async def revoke(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RevokedApiKey:
         """Revoke a key by id; an already revoked key is a ``BadRequestError``.
 
         Retried like any DELETE, so if a first attempt went through unseen the retry also
@@ -186,7 +211,9 @@ class ApiKeysResource(Resource, family="api_keys"):
         ``assert (await client.api_keys.revoke(k.id)).success``
         """
         path = f"/v2/api-keys/{_key_id(key_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, revoked_decoder.decode)
 
     def embed_url(self, key: Secret | str, *, app_url: str | None = None) -> str:

@@ -68,7 +68,10 @@ class ChangesResource(Resource, family="changes"):
             "include_auto_approved": _optional_bool("include_auto_approved", include_auto_approved),
         }
         response = await self._transport.request(
-            "GET", "/v2/changes", params=params, timeout=_timeout(timeout),
+            "GET",
+            "/v2/changes",
+            params=params,
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, page_decoder.decode)
@@ -91,7 +94,10 @@ class ChangesResource(Resource, family="changes"):
 
         async def fetch(token: str | None) -> ChangePage:
             return await self.list(
-                status=statuses, page_size=size, page_token=token, include_auto_approved=auto,
+                status=statuses,
+                page_size=size,
+                page_token=token,
+                include_auto_approved=auto,
                 **options,
             )
 
@@ -115,13 +121,20 @@ class ChangesResource(Resource, family="changes"):
         if revision is not None:
             _int_between("revision", revision, 1)
         response = await self._transport.request(
-            "GET", path, params={"revision": revision}, timeout=_timeout(timeout),
+            "GET",
+            path,
+            params={"revision": revision},
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, change_decoder.decode)
 
     async def approve(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None,
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ApproveChangeResult:
         """Approve a change (merged once its folder's approval rule is satisfied).
@@ -135,7 +148,11 @@ class ChangesResource(Resource, family="changes"):
         return decode_response(response, approve_decoder.decode)
 
     async def deny(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None,
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Deny an open or draft change; its git ref is kept so it can be restored.
@@ -146,7 +163,11 @@ class ChangesResource(Resource, family="changes"):
         return decode_response(response, action_decoder.decode)
 
     async def restore(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None,
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Reopen a denied change. ``ConflictError`` when it is not denied or the ref is stale.
@@ -157,13 +178,21 @@ class ChangesResource(Resource, family="changes"):
         return decode_response(response, action_decoder.decode)
 
     async def _action(
-        self, change_id: str, action: str, expected_git_ref: str, timeout: Timeout | float | None,
+        self,
+        change_id: str,
+        action: str,
+        expected_git_ref: str,
+        timeout: Timeout | float | None,
         **options: Unpack[RequestOptions],
     ) -> Response:
         path = f"/v2/changes/{_path(change_id)}/{action}"
         body = {"expected_git_ref": require_text("expected_git_ref", expected_git_ref)}
         return await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
 

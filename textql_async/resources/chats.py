@@ -144,13 +144,21 @@ class ChatsResource(Resource, family="chats"):
             telemetry=transport.telemetry,
         )
 
-    async def get(self, chat_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> ChatThread:
+    async def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ChatThread:
         """A chat with its messages and every asset.
 
         ``thread = await client.chats.get(chat_id)``
         """
         response = await self._transport.request(
-            "GET", f"/v2/chats/{_path(chat_id)}", timeout=_timeout(timeout),
+            "GET",
+            f"/v2/chats/{_path(chat_id)}",
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, _thread)
@@ -250,7 +258,9 @@ class ChatsResource(Resource, family="chats"):
         )
         return decode_response(response, _cells)
 
-    def iter_cells(self, chat_id: str, *, page_size: int = 200, **options: Unpack[RequestOptions]) -> AsyncIterator[ChatCell]:
+    def iter_cells(
+        self, chat_id: str, *, page_size: int = 200, **options: Unpack[RequestOptions]
+    ) -> AsyncIterator[ChatCell]:
         """Every cell of a chat, newest first, fetching pages (of about ``page_size``) lazily.
 
         ``async for cell in client.chats.iter_cells(chat_id): ...``
@@ -268,7 +278,11 @@ class ChatsResource(Resource, family="chats"):
         )
 
     async def cell(
-        self, chat_id: str, cell_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        chat_id: str,
+        cell_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ChatCell:
         """One execution step of a chat.
@@ -283,7 +297,13 @@ class ChatsResource(Resource, family="chats"):
         )
         return decode_response(response, _cell)
 
-    async def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> bool:
+    async def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a running answer; ``True`` if something was cancelled.
 
         ``await client.chats.cancel(chat_id)``

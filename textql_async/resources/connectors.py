@@ -52,12 +52,16 @@ class ConnectorsResource(Resource, family="connectors"):
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> builtins.list[Connector]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Connector]:
         """Every connector of the organization (id, name, type; never any config or secret).
 
         ``names = [c.name for c in await client.connectors.list()]``
         """
-        response = await self._transport.request("GET", "/v2/connectors", timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "GET", "/v2/connectors", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, connector_list_decoder.decode)
 
     async def create(
@@ -82,13 +86,19 @@ class ConnectorsResource(Resource, family="connectors"):
             body["access"] = _access_json(access.is_public, access.grants)
         with _scrubbed(config):
             response = await self._transport.request(
-                "POST", "/v2/connectors", json=body, timeout=_timeout(timeout), idempotent=False,
+                "POST",
+                "/v2/connectors",
+                json=body,
+                timeout=_timeout(timeout),
+                idempotent=False,
                 **options,
             )
         return decode_response(response, connector_decoder.decode)
 
     async def types(
-        self, *, timeout: Timeout | float | None = None,
+        self,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> builtins.list[ConnectorTypeInfo]:
         """The supported connector types and their config fields (which are secret, which optional on update).
@@ -96,7 +106,9 @@ class ConnectorsResource(Resource, family="connectors"):
         ``keys = {t.connector_type: t.config_key for t in await client.connectors.types()}``
         """
         response = await self._transport.request(
-            "GET", "/v2/connectors/types", timeout=_timeout(timeout),
+            "GET",
+            "/v2/connectors/types",
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, types_decoder.decode).types
@@ -123,7 +135,11 @@ class ConnectorsResource(Resource, family="connectors"):
             body["connector_id"] = str(_connector_id(connector_id))  # a string in the spec
         with _scrubbed(config):
             response = await self._transport.request(
-                "POST", "/v2/connectors/test", json=body, timeout=_timeout(timeout), idempotent=True,
+                "POST",
+                "/v2/connectors/test",
+                json=body,
+                timeout=_timeout(timeout),
+                idempotent=True,
                 **options,
             )
         result = decode_response(response, connection_test_decoder.decode)
@@ -159,13 +175,19 @@ class ConnectorsResource(Resource, family="connectors"):
                 body[name] = _bool(name, flag)
         with _scrubbed(config):
             response = await self._transport.request(
-                "PATCH", path, json=body, timeout=_timeout(timeout),
+                "PATCH",
+                path,
+                json=body,
+                timeout=_timeout(timeout),
                 **options,
             )
         return decode_response(response, connector_decoder.decode)
 
     async def delete(
-        self, connector_id: int, *, timeout: Timeout | float | None = None,
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> DeleteConnectorResult:
         """Delete a connector (system connectors answer ``BadRequestError``).
@@ -173,11 +195,16 @@ class ConnectorsResource(Resource, family="connectors"):
         ``assert (await client.connectors.delete(7)).success``
         """
         path = f"/v2/connectors/{_connector_id(connector_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, delete_result_decoder.decode)
 
     async def access(
-        self, connector_id: int, *, timeout: Timeout | float | None = None,
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ConnectorAccess:
         """Who may use a connector: org-wide visibility and the member/role/group grants.
@@ -206,7 +233,9 @@ class ConnectorsResource(Resource, family="connectors"):
         """
         path = f"/v2/connectors/{_connector_id(connector_id)}/access"
         body = _access_json(is_public, grants)
-        response = await self._transport.request("PUT", path, json=body, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "PUT", path, json=body, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, access_decoder.decode)
 
 

@@ -45,12 +45,16 @@ class MembersResource(Resource, family="members"):
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> builtins.list[Member]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Member]:
         """The organization's human members, each with its role names.
 
         ``emails = [m.email for m in await client.members.list()]``
         """
-        response = await self._transport.request("GET", "/v2/members", timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "GET", "/v2/members", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, members_decoder.decode).members
 
     async def invite(
@@ -72,7 +76,11 @@ class MembersResource(Resource, family="members"):
         if role is not None:
             body["role"] = require_text("role", role)
         response = await self._transport.request(
-            "POST", "/v2/members/invite", json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            "/v2/members/invite",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, invite_decoder.decode)
@@ -101,7 +109,10 @@ class MembersResource(Resource, family="members"):
         return decode_response(response, remove_decoder.decode)
 
     async def roles(
-        self, member_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        member_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> builtins.list[Role]:
         """The RBAC roles assigned to a member (with their ids).
@@ -113,7 +124,11 @@ class MembersResource(Resource, family="members"):
         return decode_response(response, roles_decoder.decode).roles
 
     async def assign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Assign an RBAC role to a member (service accounts' roles cannot change this way).
@@ -124,13 +139,21 @@ class MembersResource(Resource, family="members"):
         body = {"roleId": require_text("role_id", role_id)}  # camelCase on the wire
         # a role is held or not: re-sending an assignment changes nothing, so retry it
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=True,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=True,
             **options,
         )
         return decode_response(response, member_role_decoder.decode)
 
     async def unassign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Remove an RBAC role from a member.
@@ -138,7 +161,9 @@ class MembersResource(Resource, family="members"):
         ``await client.members.unassign(member.id, role.id)``
         """
         path = f"/v2/members/{_path('member_id', member_id)}/roles/{_path('role_id', role_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, member_role_decoder.decode)
 
 
@@ -148,12 +173,16 @@ class RolesResource(Resource, family="roles"):
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> builtins.list[Role]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Role]:
         """Every role of the organization, the built-in system roles included.
 
         ``ids = {r.name: r.id for r in await client.roles.list()}``
         """
-        response = await self._transport.request("GET", "/v2/roles", timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "GET", "/v2/roles", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, roles_decoder.decode).roles
 
     async def create(
@@ -172,7 +201,11 @@ class RolesResource(Resource, family="roles"):
         if description is not None:
             body["description"] = _str("description", description)
         response = await self._transport.request(
-            "POST", "/v2/roles", json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            "/v2/roles",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, role_decoder.decode)
@@ -227,7 +260,11 @@ class RolesResource(Resource, family="roles"):
             raise ValueError("nothing to update: pass at least one field")
         # the body holds absolute values: sending it twice leaves the same role, so retry it
         response = await self._transport.request(
-            "PATCH", path, json=body, timeout=_timeout(timeout), idempotent=True,
+            "PATCH",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=True,
             **options,
         )
         return decode_response(response, role_decoder.decode)

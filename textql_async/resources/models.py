@@ -22,13 +22,17 @@ class ModelsResource(Resource, family="models"):
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> list[Model]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[Model]:
         """Every model this key may use; ``default`` marks the organization's default.
 
         ``ids = [m.id for m in await client.models.list()]``
         """
         response = await self._transport.request(
-            "GET", "/v2/models", timeout=as_timeout(timeout) if timeout is not None else None,
+            "GET",
+            "/v2/models",
+            timeout=as_timeout(timeout) if timeout is not None else None,
             **options,
         )
         return decode_response(response, models_decoder.decode).models

@@ -60,12 +60,16 @@ class DatabaseConnectorsResource(Resource, family="partner.database_connectors")
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> list[DatabaseConnector]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[DatabaseConnector]:
         """Every database connector the key's user owns.
 
         ``connectors = await client.partner.database_connectors.list()``
         """
-        response = await _call(self._transport, "GET", "/sources/database-connectors", timeout, **options)
+        response = await _call(
+            self._transport, "GET", "/sources/database-connectors", timeout, **options
+        )
         return decode_response(response, connectors_decoder.decode)
 
     async def create(
@@ -110,7 +114,11 @@ class DatabaseConnectorsResource(Resource, family="partner.database_connectors")
             body["source_name"] = require_text("source_name", source_name)
         try:
             response = await _call(
-                self._transport, "POST", "/sources/database-connectors", timeout, json=body,
+                self._transport,
+                "POST",
+                "/sources/database-connectors",
+                timeout,
+                json=body,
                 **options,
             )
             return decode_response(response, connector_decoder.decode)
@@ -152,7 +160,9 @@ class SpacesResource(Resource, family="partner.spaces"):
         response = await _call(self._transport, "POST", "/spaces", timeout, json=body, **options)
         return decode_response(response, space_decoder.decode)
 
-    async def list(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> list[Space]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[Space]:
         """Every space the partner shared with a customer, with its filters.
 
         ``spaces = await client.partner.spaces.list()``
@@ -168,7 +178,11 @@ class ConversationsResource(Resource, family="partner.conversations"):
         self._transport = transport
 
     async def send(
-        self, conversation_id: str, text: str, *, timeout: Timeout | float | None = None,
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ConversationMessage:
         """Send a message and return Breadcrumb's reply (``role == "breadcrumb"``).
@@ -201,7 +215,10 @@ class ConversationsResource(Resource, family="partner.conversations"):
         return decode_response(response, messages_page_decoder.decode)
 
     def messages(
-        self, conversation_id: str, *, limit: int = 100,
+        self,
+        conversation_id: str,
+        *,
+        limit: int = 100,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[ConversationMessage]:
         """Every message of a conversation, fetching ``limit`` per page lazily until ``next_token`` is null.
@@ -212,12 +229,17 @@ class ConversationsResource(Resource, family="partner.conversations"):
         _limit(limit)
 
         async def fetch(token: str | None) -> MessagesPage:
-            return await self.messages_page(conversation_id, limit=limit, next_token=token, **options)
+            return await self.messages_page(
+                conversation_id, limit=limit, next_token=token, **options
+            )
 
         return paginate(fetch, lambda page: page.messages, by_token(lambda page: page.next_token))
 
     async def get(
-        self, conversation_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> Conversation:
         """A conversation and its data sources (a deleted one is a NotFoundError).
@@ -228,7 +250,13 @@ class ConversationsResource(Resource, family="partner.conversations"):
         response = await _call(self._transport, "GET", path, timeout, **options)
         return decode_response(response, conversation_decoder.decode)
 
-    async def delete(self, conversation_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> None:
+    async def delete(
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Delete a conversation and its messages.
 
         ``await client.partner.conversations.delete(conversation_id)``
@@ -275,7 +303,12 @@ class PartnerResource(Resource, family="partner"):
         if space_id is not None:
             body["space_id"] = require_text("space_id", space_id)
         response = await _call(
-            self._transport, "POST", "/embed/token", timeout, json=body, idempotent=True,
+            self._transport,
+            "POST",
+            "/embed/token",
+            timeout,
+            json=body,
+            idempotent=True,
             **options,
         )
         return decode_response(response, token_decoder.decode).token

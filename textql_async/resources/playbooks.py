@@ -76,7 +76,10 @@ class PlaybooksResource(Resource, family="playbooks"):
         params["limit"] = _count("limit", limit, minimum=1)
         params["offset"] = _count("offset", offset, minimum=0)
         response = await self._transport.request(
-            "GET", "/v2/playbooks", params=params, timeout=_timeout(timeout),
+            "GET",
+            "/v2/playbooks",
+            params=params,
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, page_decoder.decode)
@@ -101,7 +104,9 @@ class PlaybooksResource(Resource, family="playbooks"):
         async def fetch(offset: int | None) -> tuple[int, PlaybookPage]:
             start = offset or 0
             response = await self._transport.request(
-                "GET", "/v2/playbooks", params={**filters, "limit": page_size, "offset": start},
+                "GET",
+                "/v2/playbooks",
+                params={**filters, "limit": page_size, "offset": start},
                 **options,
             )
             return start, decode_response(response, page_decoder.decode)
@@ -112,13 +117,18 @@ class PlaybooksResource(Resource, family="playbooks"):
             by_offset(lambda p: len(p[1].playbooks), lambda p: _more(p, page_size)),
         )
 
-    async def create(self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> Playbook:
+    async def create(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> Playbook:
         """Create an empty draft playbook with default settings; fill it in with :meth:`update`.
 
         ``playbook = await client.playbooks.create()``
         """
         response = await self._transport.request(
-            "POST", "/v2/playbooks", timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            "/v2/playbooks",
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, playbook_decoder.decode)
@@ -142,13 +152,19 @@ class PlaybooksResource(Resource, family="playbooks"):
             "offset": _count("offset", offset, minimum=0),
         }
         response = await self._transport.request(
-            "GET", path, params=params, timeout=_timeout(timeout),
+            "GET",
+            path,
+            params=params,
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, detail_decoder.decode)
 
     def iter_reports(
-        self, playbook_id: PlaybookId, *, page_size: int = 20,
+        self,
+        playbook_id: PlaybookId,
+        *,
+        page_size: int = 20,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[PlaybookReport]:
         """Every report of a playbook, newest first, fetching pages only as they are consumed.
@@ -161,7 +177,9 @@ class PlaybooksResource(Resource, family="playbooks"):
         async def fetch(offset: int | None) -> tuple[int, PlaybookDetail]:
             start = offset or 0
             response = await self._transport.request(
-                "GET", path, params={"limit": page_size, "offset": start},
+                "GET",
+                path,
+                params={"limit": page_size, "offset": start},
                 **options,
             )
             return start, decode_response(response, detail_decoder.decode)
@@ -219,13 +237,19 @@ class PlaybooksResource(Resource, family="playbooks"):
         if not body:
             raise ValueError("update needs at least one field to change")
         response = await self._transport.request(
-            "PATCH", path, json=body, timeout=_timeout(timeout),
+            "PATCH",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, playbook_decoder.decode)
 
     async def delete(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None,
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> DeletedPlaybook:
         """Delete a playbook and stop its schedule.
@@ -233,11 +257,16 @@ class PlaybooksResource(Resource, family="playbooks"):
         ``await client.playbooks.delete(playbook_id)``
         """
         path = f"/v2/playbooks/{_playbook_id(playbook_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout), **options)
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, deleted_decoder.decode)
 
     async def deploy(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None,
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> DeployedPlaybook:
         """Activate a playbook so it runs on its schedule (``status`` becomes ``deployed``).
@@ -248,7 +277,10 @@ class PlaybooksResource(Resource, family="playbooks"):
         """
         path = f"/v2/playbooks/{_playbook_id(playbook_id)}/deploy"
         response = await self._transport.request(
-            "POST", path, timeout=_timeout(timeout), idempotent=True,
+            "POST",
+            path,
+            timeout=_timeout(timeout),
+            idempotent=True,
             **options,
         )
         return decode_response(response, deployed_decoder.decode)

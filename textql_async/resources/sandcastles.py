@@ -65,7 +65,10 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(
-        self, sandbox_id: str | None = None, *, timeout: Timeout | float | None = None,
+        self,
+        sandbox_id: str | None = None,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> SandboxStarted:
         """Start a new sandbox, or restart one of yours by passing its ``sandbox_id`` back.
@@ -79,7 +82,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         if sandbox_id is not None:
             body = {"sandbox_id": require_text("sandbox_id", sandbox_id)}
         response = await self._transport.request(
-            "POST", "/v2/sandcastles", json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            "/v2/sandcastles",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, started_decoder.decode)
@@ -110,7 +117,10 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         return decode_response(response, page_decoder.decode)
 
     def iter(
-        self, *, status: SandboxStatusFilter | None = None, page_size: int = 50,
+        self,
+        *,
+        status: SandboxStatusFilter | None = None,
+        page_size: int = 50,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[SandboxSummary]:
         """Every sandbox matching ``status``, fetching pages lazily.
@@ -125,7 +135,10 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         return paginate(fetch, lambda p: p.sandboxes, by_token(lambda p: p.next_cursor))
 
     async def status(
-        self, sandbox_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> SandboxStatus:
         """The authoritative live state: ``running`` (memory, dataframes) or ``stopped``.
@@ -133,18 +146,28 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         ``if (await client.sandcastles.status(sid)).running: ...``
         """
         response = await self._transport.request(
-            "GET", sandbox_path(sandbox_id), timeout=_timeout(timeout),
+            "GET",
+            sandbox_path(sandbox_id),
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, status_decoder.decode)
 
-    async def stop(self, sandbox_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> bool:
+    async def stop(
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop and destroy a sandbox (also clears a ``stale`` lease); ``True`` on success.
 
         ``await client.sandcastles.stop(sid)``
         """
         response = await self._transport.request(
-            "DELETE", sandbox_path(sandbox_id), timeout=_timeout(timeout),
+            "DELETE",
+            sandbox_path(sandbox_id),
+            timeout=_timeout(timeout),
             **options,
         )
         return decode_response(response, success_decoder.decode).success
@@ -175,7 +198,10 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         return decode_response(response, execution_page_decoder.decode)
 
     def iter_executions(
-        self, sandbox_id: str, *, page_size: int = 50,
+        self,
+        sandbox_id: str,
+        *,
+        page_size: int = 50,
         **options: Unpack[RequestOptions],
     ) -> AsyncIterator[SandboxExecution]:
         """Every recorded execution of a sandbox, newest first, fetching pages lazily.
@@ -193,7 +219,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
     # -- running code ------------------------------------------------------------------------
 
     async def execute(
-        self, sandbox_id: str, code: str, *, timeout: Timeout | float | None = None,
+        self,
+        sandbox_id: str,
+        code: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> ExecuteCodeResult:
         """Run Python in the sandbox's persistent kernel (variables survive between calls).
@@ -205,7 +235,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         path = f"{sandbox_path(sandbox_id)}/execute"
         body = {"code": require_text("code", code)}
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, execute_decoder.decode)
@@ -234,7 +268,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         path = f"{sandbox_path(sandbox_id)}/query"
         body = _query_body(connector_id, query, tql_path, params, max_rows, dataframe_name)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, load_decoder.decode)
@@ -264,7 +302,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         if env is not None:
             body["env"] = _env(env)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, exec_decoder.decode)
@@ -272,7 +314,10 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
     # -- Ontology writeback ------------------------------------------------------------------
 
     async def ontology_diff(
-        self, sandbox_id: str, *, timeout: Timeout | float | None = None,
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
         **options: Unpack[RequestOptions],
     ) -> OntologyDiff:
         """The pending edits under ``library/`` (a dry run: nothing is written back).
@@ -306,7 +351,11 @@ class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
         path = f"{sandbox_path(sandbox_id)}/ontology/changes"
         body = _change_body(title, description, draft, change_number)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False,
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
             **options,
         )
         return decode_response(response, change_decoder.decode)

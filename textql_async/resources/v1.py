@@ -68,13 +68,21 @@ class V1ChatsResource(Resource, family="v1.chats"):
         )
         return decode_response(response, decode)
 
-    async def get(self, chat_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> V1ChatThread:
+    async def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> V1ChatThread:
         """A chat with its messages and assets (``POST /v1/chat/get``).
 
         ``thread = await client.v1.chats.get(chat_id); print(thread.chat.model_enum)``
         """
         require_text("chat_id", chat_id)
-        return await self._call("/v1/chat/get", {"chatId": chat_id}, thread_decoder.decode, timeout, **options)
+        return await self._call(
+            "/v1/chat/get", {"chatId": chat_id}, thread_decoder.decode, timeout, **options
+        )
 
     async def list(
         self,
@@ -185,18 +193,31 @@ class V1ChatsResource(Resource, family="v1.chats"):
         if tools is not None:
             body["tools"] = msgspec.to_builtins(tools)
         return await self._call(
-            "/v1/chat", body, response_decoder.decode, timeout, idempotent=False,
+            "/v1/chat",
+            body,
+            response_decoder.decode,
+            timeout,
+            idempotent=False,
             **options,
         )
 
-    async def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]) -> bool:
+    async def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a chat's running answer (``POST /v1/chat/cancel``); ``True`` if the chat exists.
 
         ``await client.v1.chats.cancel(chat_id)``
         """
         require_text("chat_id", chat_id)
         response = await self._call(
-            "/v1/chat/cancel", {"chatId": chat_id}, cancelled_decoder.decode, timeout,
+            "/v1/chat/cancel",
+            {"chatId": chat_id},
+            cancelled_decoder.decode,
+            timeout,
             **options,
         )
         return response.exists
