@@ -29,7 +29,7 @@ import contextvars
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from textql_async._version import __version__
 
@@ -201,8 +201,6 @@ class Call:
             netloc = host if ":" not in host else f"[{host}]"
             if parts.port is not None:
                 netloc = f"{netloc}:{parts.port}"  # never the userinfo
-            from urllib.parse import urlencode
-
             full = urlunsplit((parts.scheme, netloc, parts.path, urlencode(list(query or [])), ""))
             self.span.set_attribute("http.request.method", method)
             self.span.set_attribute("server.address", host)
