@@ -22,6 +22,7 @@ from textql_async._exceptions import (
     TextQLError,
 )
 from textql_async._otel import Telemetry
+from textql_async._raw import set_request_id
 from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.v2_chats import (
     Asset,
@@ -259,6 +260,7 @@ class ChatStream(ReaderStream):
         while await self._next_event() is not None:
             pass
         result = result_from_chat_snapshot(self.snapshot)
+        set_request_id(result, self.request_id)
         if result.status == "failed":
             detail = f": {result.error}" if result.error else ""
             raise ChatFailedError(f"the chat failed{detail}", result=result, error=result.error)

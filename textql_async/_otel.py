@@ -82,11 +82,6 @@ class _Instruments:
         )
 
 
-# provider identity -> tracer / instruments; providers live for the process, so few entries
-_tracers: dict[int, tuple[Any, Any]] = {}
-_instruments: dict[int, tuple[Any, _Instruments]] = {}
-
-
 class Telemetry:
     """One client's telemetry settings: which providers, and whether to send ``traceparent``."""
 
@@ -100,17 +95,19 @@ class Telemetry:
         self.tracer_provider = tracer_provider
         self.meter_provider = meter_provider
         self.propagate = propagate
+        # (provider, tracer) and (provider, instruments) of the last provider seen: the
+        # global one can be set after the client was made, so it is looked up per call
+        self._tracer_cache: tuple[Any, Any] = (None, None)
+        self._instruments_cache: tuple[Any, _Instruments | None] = (None, None)
 
     def _tracer(self, api: Any) -> Any:
         trace = api[0]
         provider = self.tracer_provider or trace.get_tracer_provider()
         if self.tracer_provider is None and isinstance(provider, trace.ProxyTracerProvider):
             return None  # nothing configured: no span at all
-        cached = _tracers.get(id(provider))
-        if cached is None or cached[0] is not provider:
-            cached = (provider, provider.get_tracer(_NAME, __version__))
-            _tracers[id(provider)] = cached
-        return cached[1]
+        if self._tracer_cache[0] is not provider:
+            self._tracer_cache = (provider, provider.get_tracer(_NAME, __version__))
+        return self._tracer_cache[1]
 
     def _instruments(self, api: Any) -> _Instruments | None:
         provider = self.meter_provider or api[1].get_meter_provider()
@@ -119,11 +116,9 @@ class Telemetry:
             "NoOpMeterProvider",
         ):
             return None
-        cached = _instruments.get(id(provider))
-        if cached is None or cached[0] is not provider:
-            cached = (provider, _Instruments(provider))
-            _instruments[id(provider)] = cached
-        return cached[1]
+        if self._instruments_cache[0] is not provider:
+            self._instruments_cache = (provider, _Instruments(provider))
+        return self._instruments_cache[1]
 
 
 def begin(telemetry: Telemetry, operation: str) -> Call:

@@ -15,6 +15,7 @@ from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError
 from textql_async._otel import Telemetry
+from textql_async._raw import set_request_id
 from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.ana import AnaResult, Block, TextBlock
 from textql_async.sansio.chunked import AnaDecoder
@@ -231,7 +232,9 @@ class AnaStream(ReaderStream):
         """Read the stream to its end and return the finished :class:`AnaResult`."""
         while await self._next_updates(True) is not None:
             pass
-        return result_from_snapshot(self._fold.snapshot)
+        result = result_from_snapshot(self._fold.snapshot)
+        set_request_id(result, self.request_id)
+        return result
 
     async def until_done(self) -> Snapshot:
         """Read to the end and return the final snapshot."""

@@ -121,13 +121,21 @@ async def test_raw_response_errors_raise_as_usual() -> None:
 async def test_with_raw_response_returns_streams_and_pagers_unchanged() -> None:
     async with FakeTextQL() as fake, fake.client() as client:
         async with client.with_raw_response.ana.stream("Which store?") as stream:
-            await stream.final()
+            final = await stream.final()
+            assert final.request_id == stream.request_id
             assert stream.status_code == 200
             assert stream.request_id is not None and stream.request_id.startswith("req_fake_")
         items = [c async for c in client.with_raw_response.chats.iter()]
         assert isinstance(items, list)
         with pytest.raises(AttributeError):
             _ = client.with_raw_response.base_url
+
+
+async def test_a_chat_stream_result_carries_the_request_id() -> None:
+    async with FakeTextQL() as fake, fake.client() as client:
+        async with client.chats.stream("Top customers?") as stream:
+            result = await stream.final()
+    assert result.request_id is not None and result.request_id == stream.request_id
 
 
 async def test_a_model_built_by_hand_has_no_request_id() -> None:
