@@ -110,6 +110,8 @@ class SandboxDownload:
         """The size announced in ``Content-Length``, if any."""
         self.received = 0
         """Bytes received so far."""
+        self.request_id: str | None = response.headers.get("X-Request-Id")
+        """The response's ``X-Request-Id``, like every result of the SDK."""
         self._response: aiohttp.ClientResponse | None = response
         self._chunks = response.content.iter_chunked(chunk_size)
         self._read_timeout = read_timeout
