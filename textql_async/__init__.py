@@ -28,6 +28,7 @@ from textql_async._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RecoveryTimeoutError,
     ServerError,
     StreamError,
     TextQLError,
@@ -182,6 +183,11 @@ from textql_async.models.v2_chats import (
     UnknownEvent,
 )
 from textql_async.resources._sandcastle_files import SandboxDownload
+from textql_async.sansio.completion import (
+    DEFAULT_RECOVER_STABLE_FOR,
+    CompletionDecision,
+    decide_completion,
+)
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
 
@@ -228,6 +234,7 @@ __all__ = [
     "ChatSummaryValue",
     "ChatThread",
     "ChatThreadMessage",
+    "CompletionDecision",
     "ConfigurationError",
     "ConflictError",
     "Connector",
@@ -238,6 +245,7 @@ __all__ = [
     "ConnectorTypeInfo",
     "Conversation",
     "ConversationMessage",
+    "DEFAULT_RECOVER_STABLE_FOR",
     "DataSource",
     "DatabaseConnector",
     "DatabaseType",
@@ -285,6 +293,7 @@ __all__ = [
     "PythonResult",
     "RateLimitError",
     "RawResponse",
+    "RecoveryTimeoutError",
     "RedshiftMetadata",
     "RemoveMemberResult",
     "ReportBlock",
@@ -342,6 +351,7 @@ __all__ = [
     "V1SortDirection",
     "ValidationError",
     "__version__",
+    "decide_completion",
     "embed_url",
     "raw_response",
 ]

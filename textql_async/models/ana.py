@@ -73,6 +73,7 @@ class UnknownResult(msgspec.Struct, frozen=True):
 
 
 PythonResult = Union[TextResult, ImageUrlResult, UnknownResult]
+"""One output of a Python block: text, an image URL, or ``UnknownResult`` for a kind this version does not know."""
 _KnownResult = Union[TextResult, ImageUrlResult]
 
 
@@ -156,6 +157,7 @@ class UnknownBlock(msgspec.Struct, frozen=True):
 
 
 Block = Union[TextBlock, PythonBlock, OntologyBlock, ErrorBlock, UnknownBlock]
+"""One of Ana's blocks; ``UnknownBlock`` holds a tag this version does not know, so decoding never fails on a new one."""
 
 _KNOWN_BLOCKS: dict[str, type[Any]] = {
     "TextBlock": TextBlock,
