@@ -48,12 +48,17 @@ def matches(match: Matcher, question: str) -> bool:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the fake received: method, path, query params and (case-insensitive) headers."""
+    """A request the fake received: method, path, query params, (case-insensitive) headers.
+
+    ``body`` is the raw body of a JSON request (``b""`` for others: a multipart
+    upload is streamed to its handler, never buffered here).
+    """
 
     method: str
     path: str
     query: dict[str, str]
     headers: CIMultiDictProxy[str]
+    body: bytes = b""
 
 
 @dataclass(frozen=True)

@@ -366,12 +366,15 @@ class FakeTextQL:
     async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self._request_counter += 1
         _REQUEST_ID.set(f"req_fake_{self._request_counter:06d}")
+        # a JSON body is cached by aiohttp, so the handler can still read it
+        body = await request.read() if request.content_type == "application/json" else b""
         self.requests.append(
             RecordedRequest(
                 request.method,
                 request.path,
                 dict(request.query),
                 CIMultiDictProxy(CIMultiDict(request.headers)),
+                body,
             )
         )
         question = request.query.get("query") if request.path == "/api/ana" else None
