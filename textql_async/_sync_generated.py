@@ -14,7 +14,7 @@ from textql_async._chat_stream import ChatStream
 from textql_async._client import AsyncTextQL
 from textql_async._redacted import redacted
 from textql_async._streaming import TEXT_SEPARATOR, AnaStream
-from textql_async._sync_runtime import SyncClientBase, SyncObject
+from textql_async._sync_runtime import SyncClientBase, SyncObject, SyncRawClient
 from textql_async.models.partner import EMBED_APP_URL
 from textql_async.resources._sandcastle_files import DOWNLOAD_CHUNK, SandboxDownload
 from textql_async.resources.ana import AnaResource
@@ -43,9 +43,11 @@ if TYPE_CHECKING:
     from typing import Any
 
     import aiohttp
+    from typing_extensions import Unpack
 
     from textql_async._batch import BatchItem, Progress, Query
     from textql_async._config import RetryPolicy, Timeout
+    from textql_async._options import Hook, RequestOptions, ResponseHook
     from textql_async._sync_runtime import Runner
     from textql_async.models.ana import AnaResult, Block, ChatMessage, ChatSummary
     from textql_async.models.api_keys import (
@@ -202,7 +204,20 @@ class SyncAnaStream(SyncObject[AnaStream]):
     @property
     def response_headers(self) -> dict[str, str]:
         """Headers of the HTTP response (empty before the stream opened)."""
-        return self._target.response_headers
+        result = self._target.response_headers
+        return result
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status of the response (``None`` before the stream opened)."""
+        result = self._target.status_code
+        return result
+
+    @property
+    def request_id(self) -> str | None:
+        """The response's ``X-Request-Id`` (``None`` before the stream opened)."""
+        result = self._target.request_id
+        return result
 
     def __enter__(self) -> SyncAnaStream:
         """Blocking ``__aenter__``."""
@@ -212,17 +227,20 @@ class SyncAnaStream(SyncObject[AnaStream]):
     @property
     def snapshot(self) -> Snapshot:
         """Every block received so far, newest version of each, in first-appearance order."""
-        return self._target.snapshot
+        result = self._target.snapshot
+        return result
 
     @property
     def chat_id(self) -> str | None:
         """The chat id, once Ana sent it (the first event)."""
-        return self._target.chat_id
+        result = self._target.chat_id
+        return result
 
     @property
     def done(self) -> bool:
         """Whether Ana's ``done`` message arrived."""
-        return self._target.done
+        result = self._target.done
+        return result
 
     def __iter__(self) -> Iterator[BlockUpdate]:
         """Blocking ``__aiter__``."""
@@ -301,7 +319,20 @@ class SyncChatStream(SyncObject[ChatStream]):
     @property
     def response_headers(self) -> dict[str, str]:
         """Headers of the HTTP response (empty before the stream opened)."""
-        return self._target.response_headers
+        result = self._target.response_headers
+        return result
+
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status of the response (``None`` before the stream opened)."""
+        result = self._target.status_code
+        return result
+
+    @property
+    def request_id(self) -> str | None:
+        """The response's ``X-Request-Id`` (``None`` before the stream opened)."""
+        result = self._target.request_id
+        return result
 
     def __enter__(self) -> SyncChatStream:
         """Blocking ``__aenter__``."""
@@ -311,12 +342,14 @@ class SyncChatStream(SyncObject[ChatStream]):
     @property
     def chat_id(self) -> str | None:
         """The chat id, once the metadata event arrived."""
-        return self._target.chat_id
+        result = self._target.chat_id
+        return result
 
     @property
     def snapshot(self) -> ChatSnapshot:
         """The answer so far: metadata, text, cells in order (newest version each), assets."""
-        return self._target.snapshot
+        result = self._target.snapshot
+        return result
 
     def __iter__(self) -> Iterator[ChatEvent]:
         """Blocking ``__aiter__``."""
@@ -344,12 +377,14 @@ class SyncSandboxDownload(SyncObject[SandboxDownload]):
     @property
     def closed(self) -> bool:
         """Whether the response is released (read to the end, or closed early)."""
-        return self._target.closed
+        result = self._target.closed
+        return result
 
     @property
     def complete(self) -> bool:
         """Whether the whole file arrived (the body was read to its end)."""
-        return self._target.complete
+        result = self._target.complete
+        return result
 
     def __iter__(self) -> Iterator[bytes]:
         """Blocking ``__aiter__``."""
@@ -403,6 +438,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         max_retries: int | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         coalesce: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> SyncAnaStream:
         """Ask Ana ``query`` and stream the answer.
 
@@ -424,6 +460,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
                 max_retries=max_retries,
                 max_event_size=max_event_size,
                 coalesce=coalesce,
+                **options,
             )
         )
         return SyncAnaStream(result, self._runner)
@@ -441,6 +478,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         recover: bool = True,
         recover_timeout: float = 120.0,
         recover_stable_for: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
@@ -472,6 +510,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
                 recover=recover,
                 recover_timeout=recover_timeout,
                 recover_stable_for=recover_stable_for,
+                **options,
             )
         )
         return result
@@ -483,6 +522,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         snapshot: Snapshot | None = None,
         timeout: float = 120.0,
         stable_for: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AnaResult:
         """Finish an answer from the chat history alone, never asking Ana again.
 
@@ -491,7 +531,7 @@ class SyncAnaResource(SyncObject[AnaResource]):
         ``snapshot`` is what a broken stream delivered (the lower bound; ``None`` when
         only the chat id is known). ``GET /api/ana/{chat_id}`` is polled with backoff
         for up to ``timeout`` seconds until the completion rule is met (see
-        :mod:`textql_async.sansio.completion`: nothing shorter than the stream, no
+        :func:`~textql_async.decide_completion`: nothing shorter than the stream, no
         running Python cell or Ontology query, a later message in the chat or the body
         unchanged for ``stable_for`` seconds, default
         :data:`~textql_async.DEFAULT_RECOVER_STABLE_FOR`). Returns an
@@ -501,7 +541,9 @@ class SyncAnaResource(SyncObject[AnaResource]):
         and the API error itself for 401, 403 or a missing chat (404).
         """
         result = self._runner.run(
-            self._target.recover(chat_id, snapshot=snapshot, timeout=timeout, stable_for=stable_for)
+            self._target.recover(
+                chat_id, snapshot=snapshot, timeout=timeout, stable_for=stable_for, **options
+            )
         )
         return result
 
@@ -560,14 +602,18 @@ class SyncAnaResource(SyncObject[AnaResource]):
         )
 
     def chat_summaries(
-        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatSummary]:
         """Every chat with its title and the time of its last user message.
 
         ``titles = [c.inner_val.summary for c in client.ana.chat_summaries()]``
         """
         result = self._runner.run(
-            self._target.chat_summaries(timeout=timeout, max_retries=max_retries)
+            self._target.chat_summaries(timeout=timeout, max_retries=max_retries, **options)
         )
         return result
 
@@ -577,13 +623,14 @@ class SyncAnaResource(SyncObject[AnaResource]):
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatMessage]:
         """The messages of one chat, oldest first, each with its blocks.
 
         ``for m in client.ana.chat_messages(chat_id): print(m.author.tag, m.body)``
         """
         result = self._runner.run(
-            self._target.chat_messages(chat_id, timeout=timeout, max_retries=max_retries)
+            self._target.chat_messages(chat_id, timeout=timeout, max_retries=max_retries, **options)
         )
         return result
 
@@ -604,6 +651,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         files: Sequence[FileInput] | None = None,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatResponse:
         """Ask a question and wait for the whole answer.
 
@@ -619,6 +667,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
                 files=files,
                 timeout=timeout,
                 max_retries=max_retries,
+                **options,
             )
         )
         return result
@@ -667,6 +716,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         cancel_on_exit: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> SyncChatStream:
         """Ask a question and stream typed events.
 
@@ -683,16 +733,23 @@ class SyncChatsResource(SyncObject[ChatsResource]):
                 timeout=timeout,
                 max_retries=max_retries,
                 cancel_on_exit=cancel_on_exit,
+                **options,
             )
         )
         return SyncChatStream(result, self._runner)
 
-    def get(self, chat_id: str, *, timeout: Timeout | float | None = None) -> ChatThread:
+    def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ChatThread:
         """A chat with its messages and every asset.
 
         ``thread = client.chats.get(chat_id)``
         """
-        result = self._runner.run(self._target.get(chat_id, timeout=timeout))
+        result = self._runner.run(self._target.get(chat_id, timeout=timeout, **options))
         return result
 
     def list(
@@ -704,6 +761,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         sort_by: SortBy | None = None,
         sort_direction: SortDirection | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatPage:
         """One page of chats (``limit`` 1-100, default 20), with ``total_count``.
 
@@ -717,6 +775,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
                 sort_by=sort_by,
                 sort_direction=sort_direction,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -728,6 +787,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         search_term: str | None = None,
         sort_by: SortBy | None = None,
         sort_direction: SortDirection | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[ChatSummaryV2]:
         """Every chat, fetching pages lazily.
 
@@ -740,6 +800,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
                     search_term=search_term,
                     sort_by=sort_by,
                     sort_direction=sort_direction,
+                    **options,
                 )
             )
         )
@@ -751,6 +812,7 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         limit: int | None = None,
         offset: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> CellsPage:
         """One page of a chat's execution steps, paging back from the newest.
 
@@ -761,35 +823,50 @@ class SyncChatsResource(SyncObject[ChatsResource]):
         ``page = client.chats.cells(chat_id, limit=50)``
         """
         result = self._runner.run(
-            self._target.cells(chat_id, limit=limit, offset=offset, timeout=timeout)
+            self._target.cells(chat_id, limit=limit, offset=offset, timeout=timeout, **options)
         )
         return result
 
-    def iter_cells(self, chat_id: str, *, page_size: int = 200) -> Iterator[ChatCell]:
+    def iter_cells(
+        self, chat_id: str, *, page_size: int = 200, **options: Unpack[RequestOptions]
+    ) -> Iterator[ChatCell]:
         """Every cell of a chat, newest first, fetching pages (of about ``page_size``) lazily.
 
         ``for cell in client.chats.iter_cells(chat_id): ...``
         """
         return self._runner.iterate(
-            self._runner.call(lambda: self._target.iter_cells(chat_id, page_size=page_size))
+            self._runner.call(
+                lambda: self._target.iter_cells(chat_id, page_size=page_size, **options)
+            )
         )
 
     def cell(
-        self, chat_id: str, cell_id: str, *, timeout: Timeout | float | None = None
+        self,
+        chat_id: str,
+        cell_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatCell:
         """One execution step of a chat.
 
         ``cell = client.chats.cell(chat_id, cell_id)``
         """
-        result = self._runner.run(self._target.cell(chat_id, cell_id, timeout=timeout))
+        result = self._runner.run(self._target.cell(chat_id, cell_id, timeout=timeout, **options))
         return result
 
-    def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a running answer; ``True`` if something was cancelled.
 
         ``client.chats.cancel(chat_id)``
         """
-        result = self._runner.run(self._target.cancel(chat_id, timeout=timeout))
+        result = self._runner.run(self._target.cancel(chat_id, timeout=timeout, **options))
         return result
 
 
@@ -798,12 +875,14 @@ class SyncModelsResource(SyncObject[ModelsResource]):
 
     __slots__ = ()
 
-    def list(self, *, timeout: Timeout | float | None = None) -> list[Model]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[Model]:
         """Every model this key may use; ``default`` marks the organization's default.
 
         ``ids = [m.id for m in client.models.list()]``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
 
@@ -812,12 +891,14 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
 
     __slots__ = ()
 
-    def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Connector]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Connector]:
         """Every connector of the organization (id, name, type; never any config or secret).
 
         ``names = [c.name for c in client.connectors.list()]``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
     def create(
@@ -826,6 +907,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         *,
         access: ConnectorAccess | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Connector:
         """Create a connector (validated, not connected: call :meth:`test` first to check it).
 
@@ -834,15 +916,19 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
 
         ``c = client.connectors.create(ConnectorConfig(connector_type="POSTGRES", name="dw", postgres=pg))``
         """
-        result = self._runner.run(self._target.create(config, access=access, timeout=timeout))
+        result = self._runner.run(
+            self._target.create(config, access=access, timeout=timeout, **options)
+        )
         return result
 
-    def types(self, *, timeout: Timeout | float | None = None) -> builtins.list[ConnectorTypeInfo]:
+    def types(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[ConnectorTypeInfo]:
         """The supported connector types and their config fields (which are secret, which optional on update).
 
         ``keys = {t.connector_type: t.config_key for t in client.connectors.types()}``
         """
-        result = self._runner.run(self._target.types(timeout=timeout))
+        result = self._runner.run(self._target.types(timeout=timeout, **options))
         return result
 
     def test(
@@ -851,6 +937,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         *,
         connector_id: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TestConnectorResult:
         """Try to connect with ``config`` without saving it.
 
@@ -862,7 +949,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         ``ok = (client.connectors.test(config)).success``
         """
         result = self._runner.run(
-            self._target.test(config, connector_id=connector_id, timeout=timeout)
+            self._target.test(config, connector_id=connector_id, timeout=timeout, **options)
         )
         return result
 
@@ -874,6 +961,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         allow_sql_write_operations: bool | None = None,
         include_db_session_metadata: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Connector:
         """Replace a connector's config (PATCH); secrets left ``None`` or blank keep the stored ones.
 
@@ -888,28 +976,37 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
                 allow_sql_write_operations=allow_sql_write_operations,
                 include_db_session_metadata=include_db_session_metadata,
                 timeout=timeout,
+                **options,
             )
         )
         return result
 
     def delete(
-        self, connector_id: int, *, timeout: Timeout | float | None = None
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeleteConnectorResult:
         """Delete a connector (system connectors answer ``BadRequestError``).
 
         ``assert (client.connectors.delete(7)).success``
         """
-        result = self._runner.run(self._target.delete(connector_id, timeout=timeout))
+        result = self._runner.run(self._target.delete(connector_id, timeout=timeout, **options))
         return result
 
     def access(
-        self, connector_id: int, *, timeout: Timeout | float | None = None
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConnectorAccess:
         """Who may use a connector: org-wide visibility and the member/role/group grants.
 
         ``grants = (client.connectors.access(7)).grants``
         """
-        result = self._runner.run(self._target.access(connector_id, timeout=timeout))
+        result = self._runner.run(self._target.access(connector_id, timeout=timeout, **options))
         return result
 
     def set_access(
@@ -919,6 +1016,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         is_public: bool,
         grants: Sequence[ConnectorAccessGrant] = (),
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConnectorAccess:
         """Replace a connector's access atomically: grants not listed are revoked.
 
@@ -929,7 +1027,7 @@ class SyncConnectorsResource(SyncObject[ConnectorsResource]):
         """
         result = self._runner.run(
             self._target.set_access(
-                connector_id, is_public=is_public, grants=grants, timeout=timeout
+                connector_id, is_public=is_public, grants=grants, timeout=timeout, **options
             )
         )
         return result
@@ -950,6 +1048,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
         sort_direction: PlaybookSortDirection | None = None,
         status_filter: PlaybookStatus | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookPage:
         """One page of playbooks, with ``total_count`` (``search_term`` matches names).
 
@@ -964,6 +1063,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
                 sort_direction=sort_direction,
                 status_filter=status_filter,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -976,6 +1076,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
         sort_by: PlaybookSortBy | None = None,
         sort_direction: PlaybookSortDirection | None = None,
         status_filter: PlaybookStatus | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[Playbook]:
         """Every matching playbook, fetching pages of ``page_size`` only as they are consumed.
 
@@ -989,16 +1090,19 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
                     sort_by=sort_by,
                     sort_direction=sort_direction,
                     status_filter=status_filter,
+                    **options,
                 )
             )
         )
 
-    def create(self, *, timeout: Timeout | float | None = None) -> Playbook:
+    def create(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> Playbook:
         """Create an empty draft playbook with default settings; fill it in with :meth:`update`.
 
         ``playbook = client.playbooks.create()``
         """
-        result = self._runner.run(self._target.create(timeout=timeout))
+        result = self._runner.run(self._target.create(timeout=timeout, **options))
         return result
 
     def get(
@@ -1008,25 +1112,28 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
         limit: int | None = None,
         offset: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookDetail:
         """A playbook with one page of its reports, newest first (``limit`` / ``offset`` page them).
 
         ``detail = client.playbooks.get(playbook_id, limit=5)``
         """
         result = self._runner.run(
-            self._target.get(playbook_id, limit=limit, offset=offset, timeout=timeout)
+            self._target.get(playbook_id, limit=limit, offset=offset, timeout=timeout, **options)
         )
         return result
 
     def iter_reports(
-        self, playbook_id: PlaybookId, *, page_size: int = 20
+        self, playbook_id: PlaybookId, *, page_size: int = 20, **options: Unpack[RequestOptions]
     ) -> Iterator[PlaybookReport]:
         """Every report of a playbook, newest first, fetching pages only as they are consumed.
 
         ``for report in client.playbooks.iter_reports(playbook_id): print(report.subject)``
         """
         return self._runner.iterate(
-            self._runner.call(lambda: self._target.iter_reports(playbook_id, page_size=page_size))
+            self._runner.call(
+                lambda: self._target.iter_reports(playbook_id, page_size=page_size, **options)
+            )
         )
 
     def update(
@@ -1043,6 +1150,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
         tagged_slack_user_ids: Sequence[str] | None = None,
         selected_template_data_ids: Sequence[str] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Playbook:
         """Change some fields (PATCH): only the arguments given are sent, the rest stay as they are.
 
@@ -1064,22 +1172,31 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
                 tagged_slack_user_ids=tagged_slack_user_ids,
                 selected_template_data_ids=selected_template_data_ids,
                 timeout=timeout,
+                **options,
             )
         )
         return result
 
     def delete(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletedPlaybook:
         """Delete a playbook and stop its schedule.
 
         ``client.playbooks.delete(playbook_id)``
         """
-        result = self._runner.run(self._target.delete(playbook_id, timeout=timeout))
+        result = self._runner.run(self._target.delete(playbook_id, timeout=timeout, **options))
         return result
 
     def deploy(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeployedPlaybook:
         """Activate a playbook so it runs on its schedule (``status`` becomes ``deployed``).
 
@@ -1087,7 +1204,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
 
         ``deployed_at = (client.playbooks.deploy(playbook_id)).deployed_at``
         """
-        result = self._runner.run(self._target.deploy(playbook_id, timeout=timeout))
+        result = self._runner.run(self._target.deploy(playbook_id, timeout=timeout, **options))
         return result
 
     def run(
@@ -1096,6 +1213,7 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
         *,
         dry_run: bool = False,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookRun:
         """Run a playbook now and wait for its report (``dry_run=True`` only validates it).
 
@@ -1106,7 +1224,9 @@ class SyncPlaybooksResource(SyncObject[PlaybooksResource]):
 
         ``report = (client.playbooks.run(playbook_id)).report``
         """
-        result = self._runner.run(self._target.run(playbook_id, dry_run=dry_run, timeout=timeout))
+        result = self._runner.run(
+            self._target.run(playbook_id, dry_run=dry_run, timeout=timeout, **options)
+        )
         return result
 
 
@@ -1116,7 +1236,12 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
     __slots__ = ()
 
     def files(
-        self, sandbox_id: str, path: str | None = None, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        path: str | None = None,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[SandboxFile]:
         """The entries of a directory of the working directory (non-recursive, no dotfiles).
 
@@ -1124,11 +1249,16 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
 
         ``names = [f.name for f in client.sandcastles.files(sid, "reports")]``
         """
-        result = self._runner.run(self._target.files(sandbox_id, path, timeout=timeout))
+        result = self._runner.run(self._target.files(sandbox_id, path, timeout=timeout, **options))
         return result
 
     def upload(
-        self, sandbox_id: str, file: FileInput, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        file: FileInput,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadedFile:
         """Upload one file into the working directory, streamed from disk (never read whole).
 
@@ -1137,7 +1267,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
 
         ``client.sandcastles.upload(sid, "data/sales.csv")``
         """
-        result = self._runner.run(self._target.upload(sandbox_id, file, timeout=timeout))
+        result = self._runner.run(self._target.upload(sandbox_id, file, timeout=timeout, **options))
         return result
 
     @overload
@@ -1149,6 +1279,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         to: None = None,
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SyncSandboxDownload: ...
     @overload
     def download(
@@ -1159,6 +1290,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         to: str | os.PathLike[str],
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> pathlib.Path: ...
     @overload
     def download(
@@ -1169,6 +1301,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         to: str | os.PathLike[str] | None,
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SyncSandboxDownload | pathlib.Path: ...
     def download(
         self,
@@ -1178,6 +1311,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         to: str | os.PathLike[str] | None = None,
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SyncSandboxDownload | pathlib.Path:
         """Stream a file's bytes to ``to``, or return them as an async iterator of chunks.
 
@@ -1189,24 +1323,37 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         ``client.sandcastles.download(sid, "out/report.csv", to="report.csv")``
         """
         result: SandboxDownload | pathlib.Path = self._runner.run(
-            self._target.download(sandbox_id, path, to=to, chunk_size=chunk_size, timeout=timeout)
+            self._target.download(
+                sandbox_id, path, to=to, chunk_size=chunk_size, timeout=timeout, **options
+            )
         )
         if isinstance(result, SandboxDownload):
             return SyncSandboxDownload(result, self._runner)
         return result
 
     def delete_file(
-        self, sandbox_id: str, path: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        path: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> bool:
         """Remove one file (directories are refused: ``BadRequestError``); ``True`` on success.
 
         ``client.sandcastles.delete_file(sid, "tmp/scratch.csv")``
         """
-        result = self._runner.run(self._target.delete_file(sandbox_id, path, timeout=timeout))
+        result = self._runner.run(
+            self._target.delete_file(sandbox_id, path, timeout=timeout, **options)
+        )
         return result
 
     def start(
-        self, sandbox_id: str | None = None, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str | None = None,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxStarted:
         """Start a new sandbox, or restart one of yours by passing its ``sandbox_id`` back.
 
@@ -1215,7 +1362,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
 
         ``sid = (client.sandcastles.start()).sandbox_id``
         """
-        result = self._runner.run(self._target.start(sandbox_id, timeout=timeout))
+        result = self._runner.run(self._target.start(sandbox_id, timeout=timeout, **options))
         return result
 
     def list(
@@ -1225,6 +1372,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         cursor: str | None = None,
         limit: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxPage:
         """One page of the organization's sandboxes, newest first (``limit`` 1-200, default 50).
 
@@ -1234,35 +1382,53 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         ``page = client.sandcastles.list(status="all", limit=100)``
         """
         result = self._runner.run(
-            self._target.list(status=status, cursor=cursor, limit=limit, timeout=timeout)
+            self._target.list(status=status, cursor=cursor, limit=limit, timeout=timeout, **options)
         )
         return result
 
     def iter(
-        self, *, status: SandboxStatusFilter | None = None, page_size: int = 50
+        self,
+        *,
+        status: SandboxStatusFilter | None = None,
+        page_size: int = 50,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[SandboxSummary]:
         """Every sandbox matching ``status``, fetching pages lazily.
 
         ``for box in client.sandcastles.iter(status="all"): ...``
         """
         return self._runner.iterate(
-            self._runner.call(lambda: self._target.iter(status=status, page_size=page_size))
+            self._runner.call(
+                lambda: self._target.iter(status=status, page_size=page_size, **options)
+            )
         )
 
-    def status(self, sandbox_id: str, *, timeout: Timeout | float | None = None) -> SandboxStatus:
+    def status(
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> SandboxStatus:
         """The authoritative live state: ``running`` (memory, dataframes) or ``stopped``.
 
         ``if (client.sandcastles.status(sid)).running: ...``
         """
-        result = self._runner.run(self._target.status(sandbox_id, timeout=timeout))
+        result = self._runner.run(self._target.status(sandbox_id, timeout=timeout, **options))
         return result
 
-    def stop(self, sandbox_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    def stop(
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop and destroy a sandbox (also clears a ``stale`` lease); ``True`` on success.
 
         ``client.sandcastles.stop(sid)``
         """
-        result = self._runner.run(self._target.stop(sandbox_id, timeout=timeout))
+        result = self._runner.run(self._target.stop(sandbox_id, timeout=timeout, **options))
         return result
 
     def executions(
@@ -1272,29 +1438,39 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         cursor: str | None = None,
         limit: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxExecutionPage:
         """One page of a sandbox's recorded executions, newest first (kept 30 days).
 
         ``page = client.sandcastles.executions(sid, limit=20)``
         """
         result = self._runner.run(
-            self._target.executions(sandbox_id, cursor=cursor, limit=limit, timeout=timeout)
+            self._target.executions(
+                sandbox_id, cursor=cursor, limit=limit, timeout=timeout, **options
+            )
         )
         return result
 
     def iter_executions(
-        self, sandbox_id: str, *, page_size: int = 50
+        self, sandbox_id: str, *, page_size: int = 50, **options: Unpack[RequestOptions]
     ) -> Iterator[SandboxExecution]:
         """Every recorded execution of a sandbox, newest first, fetching pages lazily.
 
         ``for run in client.sandcastles.iter_executions(sid): print(run.kind, run.input)``
         """
         return self._runner.iterate(
-            self._runner.call(lambda: self._target.iter_executions(sandbox_id, page_size=page_size))
+            self._runner.call(
+                lambda: self._target.iter_executions(sandbox_id, page_size=page_size, **options)
+            )
         )
 
     def execute(
-        self, sandbox_id: str, code: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        code: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ExecuteCodeResult:
         """Run Python in the sandbox's persistent kernel (variables survive between calls).
 
@@ -1302,7 +1478,9 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
 
         ``print((client.sandcastles.execute(sid, "print(df.shape)")).text)``
         """
-        result = self._runner.run(self._target.execute(sandbox_id, code, timeout=timeout))
+        result = self._runner.run(
+            self._target.execute(sandbox_id, code, timeout=timeout, **options)
+        )
         return result
 
     def query(
@@ -1316,6 +1494,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         max_rows: int | None = None,
         dataframe_name: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> LoadDataResult:
         """Load connector data into a dataframe: an inline SQL ``query`` or a saved ``.tql`` file.
 
@@ -1335,6 +1514,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
                 max_rows=max_rows,
                 dataframe_name=dataframe_name,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1347,6 +1527,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         kind: ExecKind = "bash",
         env: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ExecResult:
         """Run a one-shot process: a ``bash`` command or a ``python`` program (no kernel state).
 
@@ -1356,18 +1537,24 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         ``r = client.sandcastles.exec(sid, "ls -la library"); print(r.exit_code, r.stdout)``
         """
         result = self._runner.run(
-            self._target.exec(sandbox_id, command, kind=kind, env=env, timeout=timeout)
+            self._target.exec(sandbox_id, command, kind=kind, env=env, timeout=timeout, **options)
         )
         return result
 
     def ontology_diff(
-        self, sandbox_id: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OntologyDiff:
         """The pending edits under ``library/`` (a dry run: nothing is written back).
 
         ``if (client.sandcastles.ontology_diff(sid)).has_changes: ...``
         """
-        result = self._runner.run(self._target.ontology_diff(sandbox_id, timeout=timeout))
+        result = self._runner.run(
+            self._target.ontology_diff(sandbox_id, timeout=timeout, **options)
+        )
         return result
 
     def ontology_changes(
@@ -1379,6 +1566,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
         draft: bool | None = None,
         change_number: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OntologyChangeResult:
         """Write the ``library/`` edits back as a reviewable Ontology change.
 
@@ -1397,6 +1585,7 @@ class SyncSandcastlesResource(SyncObject[SandcastlesResource]):
                 draft=draft,
                 change_number=change_number,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1415,6 +1604,7 @@ class SyncChangesResource(SyncObject[ChangesResource]):
         page_token: str | None = None,
         include_auto_approved: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangePage:
         """One page of the changes the caller may read (``status``: one value or several, any case).
 
@@ -1430,6 +1620,7 @@ class SyncChangesResource(SyncObject[ChangesResource]):
                 page_token=page_token,
                 include_auto_approved=include_auto_approved,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1440,6 +1631,7 @@ class SyncChangesResource(SyncObject[ChangesResource]):
         status: ChangeStatus | str | Sequence[ChangeStatus | str] | None = None,
         page_size: int | None = None,
         include_auto_approved: bool | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[Change]:
         """Every change matching the filter, fetching pages lazily.
 
@@ -1448,13 +1640,21 @@ class SyncChangesResource(SyncObject[ChangesResource]):
         return self._runner.iterate(
             self._runner.call(
                 lambda: self._target.iter(
-                    status=status, page_size=page_size, include_auto_approved=include_auto_approved
+                    status=status,
+                    page_size=page_size,
+                    include_auto_approved=include_auto_approved,
+                    **options,
                 )
             )
         )
 
     def get(
-        self, change_id: str, *, revision: int | None = None, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        *,
+        revision: int | None = None,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Change:
         """One change with its file diffs and the caller's capabilities.
 
@@ -1462,11 +1662,18 @@ class SyncChangesResource(SyncObject[ChangesResource]):
 
         ``change = client.changes.get(change_id)``
         """
-        result = self._runner.run(self._target.get(change_id, revision=revision, timeout=timeout))
+        result = self._runner.run(
+            self._target.get(change_id, revision=revision, timeout=timeout, **options)
+        )
         return result
 
     def approve(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ApproveChangeResult:
         """Approve a change (merged once its folder's approval rule is satisfied).
 
@@ -1476,29 +1683,41 @@ class SyncChangesResource(SyncObject[ChangesResource]):
         ``result = client.changes.approve(change.id, change.git_ref)``
         """
         result = self._runner.run(
-            self._target.approve(change_id, expected_git_ref, timeout=timeout)
+            self._target.approve(change_id, expected_git_ref, timeout=timeout, **options)
         )
         return result
 
     def deny(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Deny an open or draft change; its git ref is kept so it can be restored.
 
         ``client.changes.deny(change.id, change.git_ref)``
         """
-        result = self._runner.run(self._target.deny(change_id, expected_git_ref, timeout=timeout))
+        result = self._runner.run(
+            self._target.deny(change_id, expected_git_ref, timeout=timeout, **options)
+        )
         return result
 
     def restore(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Reopen a denied change. ``ConflictError`` when it is not denied or the ref is stale.
 
         ``client.changes.restore(change.id, change.git_ref)``
         """
         result = self._runner.run(
-            self._target.restore(change_id, expected_git_ref, timeout=timeout)
+            self._target.restore(change_id, expected_git_ref, timeout=timeout, **options)
         )
         return result
 
@@ -1508,16 +1727,23 @@ class SyncMembersResource(SyncObject[MembersResource]):
 
     __slots__ = ()
 
-    def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Member]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Member]:
         """The organization's human members, each with its role names.
 
         ``emails = [m.email for m in client.members.list()]``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
     def invite(
-        self, email: str, *, role: InviteRole | None = None, timeout: Timeout | float | None = None
+        self,
+        email: str,
+        *,
+        role: InviteRole | None = None,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> InviteMemberResult:
         """Invite someone by email; the member exists at once and gets an invitation email.
 
@@ -1526,49 +1752,72 @@ class SyncMembersResource(SyncObject[MembersResource]):
 
         ``client.members.invite("jane@acme.example", role="member")``
         """
-        result = self._runner.run(self._target.invite(email, role=role, timeout=timeout))
+        result = self._runner.run(self._target.invite(email, role=role, timeout=timeout, **options))
         return result
 
     def remove(
-        self, member_id: str, *, hard_delete: bool = False, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        *,
+        hard_delete: bool = False,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> RemoveMemberResult:
         """Remove a member: a soft delete, or a permanent purge with ``hard_delete=True``.
 
         ``client.members.remove(member.id)``
         """
         result = self._runner.run(
-            self._target.remove(member_id, hard_delete=hard_delete, timeout=timeout)
+            self._target.remove(member_id, hard_delete=hard_delete, timeout=timeout, **options)
         )
         return result
 
     def roles(
-        self, member_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Role]:
         """The RBAC roles assigned to a member (with their ids).
 
         ``names = {r.name: r.id for r in client.members.roles(member.id)}``
         """
-        result = self._runner.run(self._target.roles(member_id, timeout=timeout))
+        result = self._runner.run(self._target.roles(member_id, timeout=timeout, **options))
         return result
 
     def assign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Assign an RBAC role to a member (service accounts' roles cannot change this way).
 
         ``client.members.assign(member.id, role.id)``
         """
-        result = self._runner.run(self._target.assign(member_id, role_id, timeout=timeout))
+        result = self._runner.run(
+            self._target.assign(member_id, role_id, timeout=timeout, **options)
+        )
         return result
 
     def unassign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Remove an RBAC role from a member.
 
         ``client.members.unassign(member.id, role.id)``
         """
-        result = self._runner.run(self._target.unassign(member_id, role_id, timeout=timeout))
+        result = self._runner.run(
+            self._target.unassign(member_id, role_id, timeout=timeout, **options)
+        )
         return result
 
 
@@ -1577,23 +1826,30 @@ class SyncRolesResource(SyncObject[RolesResource]):
 
     __slots__ = ()
 
-    def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Role]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Role]:
         """Every role of the organization, the built-in system roles included.
 
         ``ids = {r.name: r.id for r in client.roles.list()}``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
     def create(
-        self, name: str, *, description: str | None = None, timeout: Timeout | float | None = None
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Role:
         """Create a custom role (unique name; it starts with no permissions).
 
         ``role = client.roles.create("analyst", description="Read-only analytics")``
         """
         result = self._runner.run(
-            self._target.create(name, description=description, timeout=timeout)
+            self._target.create(name, description=description, timeout=timeout, **options)
         )
         return result
 
@@ -1608,6 +1864,7 @@ class SyncRolesResource(SyncObject[RolesResource]):
         allow_model_choice: bool | None = None,
         clear_allowed_model_ids: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Role:
         """Change a role; arguments left ``None`` keep their stored values.
 
@@ -1626,6 +1883,7 @@ class SyncRolesResource(SyncObject[RolesResource]):
                 allow_model_choice=allow_model_choice,
                 clear_allowed_model_ids=clear_allowed_model_ids,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1647,6 +1905,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
         full_member_access: bool | None = None,
         name: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MintedApiKey:
         """Mint a key; its secret is in ``.key`` (a :class:`Secret`), returned this once only.
 
@@ -1669,6 +1928,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
                 full_member_access=full_member_access,
                 name=name,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1681,6 +1941,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
         page_size: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ApiKeyPage:
         """One page of keys (never their secrets); ``next_page_token`` is ``None`` on the last.
 
@@ -1696,6 +1957,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
                 page_size=page_size,
                 page_token=page_token,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1706,6 +1968,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
         scope: ApiKeyScope | None = None,
         include_revoked: bool | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[ApiKey]:
         """Every key, fetching pages lazily (arguments are checked at once, before any request).
 
@@ -1714,12 +1977,18 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
         return self._runner.iterate(
             self._runner.call(
                 lambda: self._target.iter(
-                    scope=scope, include_revoked=include_revoked, page_size=page_size
+                    scope=scope, include_revoked=include_revoked, page_size=page_size, **options
                 )
             )
         )
 
-    def rotate(self, key_id: str, *, timeout: Timeout | float | None = None) -> RotatedApiKey:
+    def rotate(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RotatedApiKey:
         """Revoke a key and mint its replacement (same name, roles, client metadata; new secret).
 
         Takes the key id, not the secret. Never re-sent once it reached the server: a
@@ -1727,10 +1996,16 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
 
         ``new = client.api_keys.rotate(old.id)``
         """
-        result = self._runner.run(self._target.rotate(key_id, timeout=timeout))
+        result = self._runner.run(self._target.rotate(key_id, timeout=timeout, **options))
         return result
 
-    def revoke(self, key_id: str, *, timeout: Timeout | float | None = None) -> RevokedApiKey:
+    def revoke(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RevokedApiKey:
         """Revoke a key by id; an already revoked key is a ``BadRequestError``.
 
         Retried like any DELETE, so if a first attempt went through unseen the retry also
@@ -1738,7 +2013,7 @@ class SyncApiKeysResource(SyncObject[ApiKeysResource]):
 
         ``assert (client.api_keys.revoke(k.id)).success``
         """
-        result = self._runner.run(self._target.revoke(key_id, timeout=timeout))
+        result = self._runner.run(self._target.revoke(key_id, timeout=timeout, **options))
         return result
 
     def embed_url(self, key: Secret | str, *, app_url: str | None = None) -> str:
@@ -1768,12 +2043,18 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
 
     __slots__ = ()
 
-    def get(self, chat_id: str, *, timeout: Timeout | float | None = None) -> V1ChatThread:
+    def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> V1ChatThread:
         """A chat with its messages and assets (``POST /v1/chat/get``).
 
         ``thread = client.v1.chats.get(chat_id); print(thread.chat.model_enum)``
         """
-        result = self._runner.run(self._target.get(chat_id, timeout=timeout))
+        result = self._runner.run(self._target.get(chat_id, timeout=timeout, **options))
         return result
 
     def list(
@@ -1786,6 +2067,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
         sort_by: V1SortBy | int | None = None,
         sort_direction: V1SortDirection | int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> V1ChatPage:
         """One page of chats with ``total_count`` (``POST /v1/chat/list``).
 
@@ -1803,6 +2085,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
                 sort_by=sort_by,
                 sort_direction=sort_direction,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1815,6 +2098,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
         sort_by: V1SortBy | int | None = None,
         sort_direction: V1SortDirection | int | None = None,
         page_size: int = 100,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[V1Chat]:
         """Every matching chat, fetching pages of ``page_size`` lazily until ``total_count``.
 
@@ -1828,6 +2112,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
                     sort_by=sort_by,
                     sort_direction=sort_direction,
                     page_size=page_size,
+                    **options,
                 )
             )
         )
@@ -1840,6 +2125,7 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
         tools: V1ChatTools | None = None,
         connector_ids: Sequence[int] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> V1ChatResponse:
         """Ask a question (at least 3 characters) and wait for the answer (``POST /v1/chat``).
 
@@ -1850,17 +2136,28 @@ class SyncV1ChatsResource(SyncObject[V1ChatsResource]):
         """
         result = self._runner.run(
             self._target.create(
-                question, chat_id=chat_id, tools=tools, connector_ids=connector_ids, timeout=timeout
+                question,
+                chat_id=chat_id,
+                tools=tools,
+                connector_ids=connector_ids,
+                timeout=timeout,
+                **options,
             )
         )
         return result
 
-    def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a chat's running answer (``POST /v1/chat/cancel``); ``True`` if the chat exists.
 
         ``client.v1.chats.cancel(chat_id)``
         """
-        result = self._runner.run(self._target.cancel(chat_id, timeout=timeout))
+        result = self._runner.run(self._target.cancel(chat_id, timeout=timeout, **options))
         return result
 
 
@@ -1887,6 +2184,7 @@ class SyncPartnerResource(SyncObject[PartnerResource]):
         space_id: str | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> str:
         """A JWT that signs ``email`` into an embedded space (the user is created if new).
 
@@ -1895,7 +2193,7 @@ class SyncPartnerResource(SyncObject[PartnerResource]):
         ``token = client.partner.embed_token("ana@example.com", "Ana", space_id=space.space_id)``
         """
         result = self._runner.run(
-            self._target.embed_token(email, name, customer_id, space_id, timeout=timeout)
+            self._target.embed_token(email, name, customer_id, space_id, timeout=timeout, **options)
         )
         return result
 
@@ -1913,12 +2211,14 @@ class SyncDatabaseConnectorsResource(SyncObject[DatabaseConnectorsResource]):
 
     __slots__ = ()
 
-    def list(self, *, timeout: Timeout | float | None = None) -> list[DatabaseConnector]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[DatabaseConnector]:
         """Every database connector the key's user owns.
 
         ``connectors = client.partner.database_connectors.list()``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
     def create(
@@ -1932,6 +2232,7 @@ class SyncDatabaseConnectorsResource(SyncObject[DatabaseConnectorsResource]):
         source_name: str | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DatabaseConnector:
         """Connect a database; the service tests the credentials first (a failure is a ServerError).
 
@@ -1952,6 +2253,7 @@ class SyncDatabaseConnectorsResource(SyncObject[DatabaseConnectorsResource]):
                 password,
                 source_name,
                 timeout=timeout,
+                **options,
             )
         )
         return result
@@ -1970,6 +2272,7 @@ class SyncSpacesResource(SyncObject[SpacesResource]):
         filters: Mapping[str, Filter | Mapping[str, Any]] | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Space:
         """Create a space over ``source_id`` for ``customer_id``, optionally filtered by column.
 
@@ -1979,16 +2282,18 @@ class SyncSpacesResource(SyncObject[SpacesResource]):
         ``space = client.partner.spaces.create(src, "Active users", "cust_456", {"status": Filter("equals", "active")})``
         """
         result = self._runner.run(
-            self._target.create(source_id, name, customer_id, filters, timeout=timeout)
+            self._target.create(source_id, name, customer_id, filters, timeout=timeout, **options)
         )
         return result
 
-    def list(self, *, timeout: Timeout | float | None = None) -> list[Space]:
+    def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[Space]:
         """Every space the partner shared with a customer, with its filters.
 
         ``spaces = client.partner.spaces.list()``
         """
-        result = self._runner.run(self._target.list(timeout=timeout))
+        result = self._runner.run(self._target.list(timeout=timeout, **options))
         return result
 
 
@@ -1998,7 +2303,12 @@ class SyncConversationsResource(SyncObject[ConversationsResource]):
     __slots__ = ()
 
     def send(
-        self, conversation_id: str, text: str, *, timeout: Timeout | float | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConversationMessage:
         """Send a message and return Breadcrumb's reply (``role == "breadcrumb"``).
 
@@ -2006,7 +2316,9 @@ class SyncConversationsResource(SyncObject[ConversationsResource]):
 
         ``reply = client.partner.conversations.send(conversation_id, "Revenue by month?")``
         """
-        result = self._runner.run(self._target.send(conversation_id, text, timeout=timeout))
+        result = self._runner.run(
+            self._target.send(conversation_id, text, timeout=timeout, **options)
+        )
         return result
 
     def messages_page(
@@ -2016,6 +2328,7 @@ class SyncConversationsResource(SyncObject[ConversationsResource]):
         limit: int = 100,
         next_token: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MessagesPage:
         """One page of messages; pass the page's ``next_token`` to get the following one.
 
@@ -2023,34 +2336,50 @@ class SyncConversationsResource(SyncObject[ConversationsResource]):
         """
         result = self._runner.run(
             self._target.messages_page(
-                conversation_id, limit=limit, next_token=next_token, timeout=timeout
+                conversation_id, limit=limit, next_token=next_token, timeout=timeout, **options
             )
         )
         return result
 
-    def messages(self, conversation_id: str, *, limit: int = 100) -> Iterator[ConversationMessage]:
+    def messages(
+        self, conversation_id: str, *, limit: int = 100, **options: Unpack[RequestOptions]
+    ) -> Iterator[ConversationMessage]:
         """Every message of a conversation, fetching ``limit`` per page lazily until ``next_token`` is null.
 
         ``for message in client.partner.conversations.messages(conversation_id): ...``
         """
         return self._runner.iterate(
-            self._runner.call(lambda: self._target.messages(conversation_id, limit=limit))
+            self._runner.call(
+                lambda: self._target.messages(conversation_id, limit=limit, **options)
+            )
         )
 
-    def get(self, conversation_id: str, *, timeout: Timeout | float | None = None) -> Conversation:
+    def get(
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> Conversation:
         """A conversation and its data sources (a deleted one is a NotFoundError).
 
         ``conversation = client.partner.conversations.get(conversation_id)``
         """
-        result = self._runner.run(self._target.get(conversation_id, timeout=timeout))
+        result = self._runner.run(self._target.get(conversation_id, timeout=timeout, **options))
         return result
 
-    def delete(self, conversation_id: str, *, timeout: Timeout | float | None = None) -> None:
+    def delete(
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Delete a conversation and its messages.
 
         ``client.partner.conversations.delete(conversation_id)``
         """
-        result = self._runner.run(self._target.delete(conversation_id, timeout=timeout))
+        result = self._runner.run(self._target.delete(conversation_id, timeout=timeout, **options))
         return result
 
 
@@ -2090,6 +2419,12 @@ class TextQL(SyncClientBase):
         partner_base_url: str | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
+        default_headers: Mapping[str, str] | None = None,
+        on_request: Hook | Sequence[Hook] | None = None,
+        on_response: ResponseHook | Sequence[ResponseHook] | None = None,
+        propagate_trace: bool = True,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
     ) -> None:
         if isinstance(api_key, str):
             api_key = redacted(api_key)
@@ -2109,8 +2444,17 @@ class TextQL(SyncClientBase):
                 partner_base_url=partner_base_url,
                 proxy=proxy,
                 trust_env=trust_env,
+                default_headers=default_headers,
+                on_request=on_request,
+                on_response=on_response,
+                propagate_trace=propagate_trace,
+                tracer_provider=tracer_provider,
+                meter_provider=meter_provider,
             )
         )
+        self._bind(client)
+
+    def _bind(self, client: AsyncTextQL) -> None:
         self.ana = SyncAnaResource(client.ana, self._runner)
         self.chats = SyncChatsResource(client.chats, self._runner)
         self.models = SyncModelsResource(client.models, self._runner)
@@ -2124,27 +2468,66 @@ class TextQL(SyncClientBase):
         self.v1 = SyncV1Resource(client.v1, self._runner)
         self.partner = SyncPartnerResource(client.partner, self._runner)
 
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> TextQL:
+        """A copy with other defaults, sharing this client's connection pool (cheap: no I/O).
+
+        ``client.with_options(timeout=5, max_retries=0).chats.list()``
+
+        ``default_headers`` are merged over this client's. Closing the copy does
+        nothing; closing this client closes the pool for both.
+        """
+        result: AsyncTextQL = self._runner.call(
+            lambda: self._client.with_options(
+                timeout=timeout, max_retries=max_retries, default_headers=default_headers
+            )
+        )
+        return self._derived(result)
+
+    @property
+    def with_raw_response(self) -> SyncRawClient:
+        """The same API groups, whose methods return a :class:`~textql_async.RawResponse`.
+
+        ``raw = client.with_raw_response.chats.list()`` then ``raw.status_code``,
+        ``raw.headers``, ``raw.request_id`` and ``raw.parsed``. Streams, pagers and
+        batches are returned as they are (a stream has ``status_code``,
+        ``response_headers`` and ``request_id`` once open). For a typed ``parsed``,
+        use :func:`~textql_async.raw_response`.
+        """
+        result = self._client.with_raw_response
+        return SyncRawClient(result, self._runner)
+
     @property
     def base_url(self) -> str:
         """The API's base URL, without a trailing slash."""
-        return self._client.base_url
+        result = self._client.base_url
+        return result
 
     @property
     def member_id(self) -> str | None:
         """The member id used for Basic auth on ``/api/ana``, if any."""
-        return self._client.member_id
+        result = self._client.member_id
+        return result
 
     @property
     def timeout(self) -> Timeout:
         """The default timeouts of every call."""
-        return self._client.timeout
+        result = self._client.timeout
+        return result
 
     @property
     def max_retries(self) -> int:
         """The default number of retries of a retryable failure."""
-        return self._client.max_retries
+        result = self._client.max_retries
+        return result
 
     @property
     def is_closed(self) -> bool:
         """Whether the client was closed."""
-        return self._client.is_closed
+        result = self._client.is_closed
+        return result

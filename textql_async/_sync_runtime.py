@@ -14,11 +14,11 @@ import inspect
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from textql_async._client import AsyncTextQL
 
-__all__ = ["Runner", "SyncClientBase", "SyncObject"]
+__all__ = ["Runner", "SyncClientBase", "SyncObject", "SyncRawClient"]
 
 T = TypeVar("T")
 Target = TypeVar("Target")
@@ -114,11 +114,54 @@ class SyncObject(Generic[Target]):
         return f"<sync {self._target!r}>"
 
 
+class SyncRawClient:
+    """``client.with_raw_response`` of the blocking client: each call returns its ``RawResponse``.
+
+    As untyped as the async ``with_raw_response`` (attribute access is dynamic there
+    too); for a typed ``parsed``, use ``textql_async.raw_response`` on the async client.
+    """
+
+    __slots__ = ("_runner", "_target")
+
+    def __init__(self, target: object, runner: Runner) -> None:
+        self._target = target
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return SyncRawClient(value, self._runner)  # an API group (``partner.spaces``)
+
+        def blocking(*args: Any, **kwargs: Any) -> Any:
+            result = self._runner.call(lambda: value(*args, **kwargs))
+            return self._runner.run(result) if inspect.isawaitable(result) else result
+
+        return blocking
+
+    def __repr__(self) -> str:
+        return f"<sync {self._target!r}>"
+
+
 class SyncClientBase:
     """Lifecycle of the blocking client: a loop thread, the async client on it, ``close``."""
 
     _runner: Runner
     _client: AsyncTextQL
+    _borrowed = False  # a with_options() copy: the original owns the loop thread and the pool
+
+    def _bind(self, client: AsyncTextQL) -> None:
+        """Make the blocking API groups of ``client`` (generated in ``TextQL``)."""
+        raise NotImplementedError
+
+    def _derived(self: Client, client: AsyncTextQL) -> Client:
+        """A blocking copy around ``client`` (from ``with_options``) on the same loop thread."""
+        copy = object.__new__(type(self))
+        copy._runner = self._runner
+        copy._client = client
+        copy._closed = False
+        copy._borrowed = True
+        copy._bind(client)
+        return copy
 
     def _start(self, factory: Callable[[], AsyncTextQL]) -> AsyncTextQL:
         """Start the loop thread and build the async client on it (its session lives there)."""
@@ -147,8 +190,11 @@ class SyncClientBase:
         self.close()
 
     def close(self) -> None:
-        """Close the client (open streams and batches included) and stop its loop thread."""
-        if self._closed:
+        """Close the client (open streams and batches included) and stop its loop thread.
+
+        On a copy from ``with_options`` this does nothing: the original owns the pool.
+        """
+        if self._closed or self._borrowed:
             return
         self._closed = True
         try:

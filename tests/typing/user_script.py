@@ -82,6 +82,12 @@ def sync_part(url: str) -> None:
         assert_type(client.base_url, str)
         assert_type(client.member_id, "str | None")
 
+        fast = client.with_options(timeout=10, max_retries=0)  # shares the pool and the thread
+        assert_type(fast, TextQL)
+        assert_type(fast.ana.ask("Quick?"), AnaResult)
+        fast.close()  # a copy: closing it leaves the original open
+        assert client.ana.chat_summaries()
+
 
 async def async_part(url: str) -> None:
     async with AsyncTextQL("test-key", "test-member", url) as client:
