@@ -1,0 +1,182 @@
+"""A journaled batch: each question reports its chat id the moment it arrives, or is recovered.
+
+The one implementation behind ``textql-async batch`` (one process) and
+:func:`textql_async.distributed.run_batch` (one partition per Dask task). A
+:class:`Work` item is either a question to ask - its ``on_started(index,
+chat_id)`` hook runs as soon as Ana's ``chatId`` arrives, before any block - or
+a question started by an earlier attempt (``chat_id`` set), whose answer is read
+from the chat history and never asked again. Questions run through
+:func:`textql_async._batch.run_batch` (bounded, failures isolated); an optional
+``lease`` (the cluster-wide Dask semaphore) is held for each question's whole
+run and released on every path, and the rate pacing happens after the lease
+is acquired, so ``rate`` counts questions actually started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any
+
+import anyio
+import msgspec
+
+from textql_async._batch import BatchItem, _RateLimiter, run_batch
+from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._recovery import recover_answer
+from textql_async.models.ana import AnaResult
+from textql_async.resources.ana import AnaResource, ana_params
+from textql_async.sansio.fold import Snapshot
+
+__all__ = [
+    "ASK_ARGUMENTS",
+    "OnStarted",
+    "Recovery",
+    "Work",
+    "answer_one",
+    "check_ask_args",
+    "journaled_batch",
+    "recover_chat",
+    "work_of",
+]
+
+OnStarted = Callable[[int, str], "Awaitable[None] | None"]
+"""``on_started(index, chat_id)``: journal it; may return an awaitable (awaited before the answer)."""
+Lease = Callable[[], AbstractAsyncContextManager[object]]
+
+ASK_ARGUMENTS = frozenset(
+    {"dataset", "use_ontology", "ontology_connector_id", "clifford", "timeout", "max_retries"}
+)
+"""The ``client.ana.stream()`` arguments a batch question may carry."""
+
+
+class Work(msgspec.Struct, frozen=True):
+    """One question of a journaled batch; ``chat_id`` set: started before, recover it."""
+
+    index: int
+    query: str
+    chat_id: str | None = None
+
+
+class Recovery(msgspec.Struct, frozen=True):
+    """How long to read a started question's answer from the chat history."""
+
+    timeout: float = 120.0
+    stable_for: float | None = None
+
+
+def check_ask_args(query: str, ask_args: Mapping[str, Any]) -> None:
+    """Raise ``TypeError`` / ``ValueError`` for arguments a batch question cannot be asked with."""
+    unknown = set(ask_args) - ASK_ARGUMENTS
+    if unknown:
+        raise TypeError(f"unknown ask argument(s) for a batch: {', '.join(sorted(unknown))}")
+    ana_params(
+        query,
+        dataset=ask_args.get("dataset"),
+        use_ontology=ask_args.get("use_ontology", False),
+        ontology_connector_id=ask_args.get("ontology_connector_id"),
+        clifford=ask_args.get("clifford", False),
+    )
+
+
+async def recover_chat(
+    ana: AnaResource, chat_id: str, snapshot: Snapshot | None, recovery: Recovery
+) -> AnaResult:
+    """The answer of ``chat_id`` from its history; a typed error with ``.snapshot`` if unproven."""
+    recover: Any = getattr(ana, "recover", None)
+    if recover is not None:  # client.ana.recover (issue 11): completion needs evidence
+        kwargs: dict[str, Any] = {"snapshot": snapshot, "timeout": recovery.timeout}
+        if recovery.stable_for is not None:
+            kwargs["stable_for"] = recovery.stable_for
+        result: AnaResult = await recover(chat_id, **kwargs)
+        return result
+    known = snapshot if snapshot is not None else Snapshot(chat_id=chat_id)
+    found = await recover_answer(ana._fetch_for_recovery, known, timeout=recovery.timeout)
+    if found is None:
+        raise StreamError(
+            f"the answer of chat {chat_id} could not be read from its history "
+            f"within {recovery.timeout:g}s",
+            snapshot=known,
+            recoverable=True,
+        )
+    return found
+
+
+async def answer_one(
+    ana: AnaResource,
+    work: Work,
+    ask_args: Mapping[str, Any],
+    on_started: OnStarted | None,
+    recovery: Recovery,
+) -> AnaResult:
+    """Ask ``work`` (or recover it); ``on_started`` runs the moment its chat id arrives."""
+    if work.chat_id is not None:
+        return await recover_chat(ana, work.chat_id, None, recovery)
+    pending: list[asyncio.Future[None]] = []
+
+    def started(chat_id: str) -> None:
+        if on_started is None:
+            return
+        outcome = on_started(work.index, chat_id)
+        if inspect.isawaitable(outcome):
+            pending.append(asyncio.ensure_future(outcome))
+
+    stream = ana.stream(work.query, **ask_args)
+    stream.on_chat_id(started)
+    try:
+        try:
+            async with stream:
+                return await stream.final()
+        except (StreamError, APITimeoutError) as exc:
+            snapshot = exc.snapshot
+            if not (exc.recoverable and snapshot is not None and snapshot.chat_id):
+                raise
+            return await recover_chat(ana, snapshot.chat_id, snapshot, recovery)
+    finally:
+        if pending:  # the journal line is out before the answer (or the cancellation) is
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(*pending)
+
+
+def journaled_batch(
+    ana: AnaResource,
+    works: list[Work],
+    *,
+    concurrency: int,
+    rate: float | None = None,
+    ask_args: Mapping[str, Any] | None = None,
+    on_started: OnStarted | None = None,
+    lease: Lease | None = None,
+    recovery: Recovery | None = None,
+) -> AsyncGenerator[BatchItem, None]:
+    """Run ``works``; yield a :class:`BatchItem` (``query`` is the :class:`Work`) per question.
+
+    Arguments are checked here, before any request (``TypeError`` / ``ValueError``).
+    """
+    args = dict(ask_args or {})
+    for work in works:
+        check_ask_args(work.query, args)
+    pacer = _RateLimiter(rate)
+    recover = recovery if recovery is not None else Recovery()
+    hold: Lease = lease if lease is not None else nullcontext
+
+    async def one(*, query: str, work: Work) -> AnaResult:
+        async with hold():
+            if work.chat_id is None:
+                await pacer.wait()  # recoveries start nothing: they are not paced
+            return await answer_one(ana, work, args, on_started, recover)
+
+    return run_batch(
+        one, [{"query": w.query, "work": w} for w in works], concurrency=concurrency
+    )
+
+
+def work_of(item: BatchItem) -> Work:
+    """The :class:`Work` a journaled batch's item answers."""
+    query = item.query
+    assert not isinstance(query, str)
+    work = query["work"]
+    assert isinstance(work, Work)
+    return work

@@ -1,0 +1,139 @@
+"""The Dask task: run one partition of the batch on a worker, journaling as it goes.
+
+The task is a coroutine, so Dask runs it on the worker's event loop next to the
+worker's ``AsyncTextQL`` (from :class:`TextQLWorkerPlugin`). The partition goes
+through the single-process machinery (:func:`textql_async._journaled.journaled_batch`)
+with three cluster-wide pieces:
+
+- the lease: each question holds one lease of the run's ``distributed.Semaphore``
+  while it runs, released on every path (shielded from cancellation); a killed
+  worker's leases expire after ``distributed.scheduler.locks.lease-timeout``;
+- the journal hop: the moment a chat id arrives, the partition's state
+  ``Variable`` is updated and a ``started`` message is put on the run's
+  ``Queue`` (both held by the scheduler, both awaited before the answer is sent),
+  then each finished question is a ``result`` message;
+- retries: a retry of the task (its worker died, or the task raised) reads the
+  partition's state first, skips what was finished and recovers from the chat
+  history what was started - it never asks those again.
+
+An interruption (the client sets the run's stop ``Event``) cancels the questions
+in flight after their ``started`` messages are out, and the task returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import aclosing, asynccontextmanager
+from typing import Any
+
+import anyio
+from distributed import Event, Queue, Semaphore, Variable, get_client, get_worker
+
+from textql_async._client import AsyncTextQL
+from textql_async._journal import result_line
+from textql_async._journaled import Work, journaled_batch, work_of
+from textql_async.distributed._names import PartitionSpec
+from textql_async.distributed._plugin import worker_client
+
+__all__ = ["empty_state", "run_partition"]
+
+_STOP_POLL = 0.25
+
+
+def empty_state() -> dict[str, Any]:
+    """A partition's state before its first attempt."""
+    return {"started": [], "done": []}
+
+
+async def run_partition(spec: PartitionSpec) -> dict[str, Any]:
+    """Answer ``spec.works`` (skipping / recovering what earlier attempts did); a summary."""
+    worker = get_worker()
+    client = worker_client(worker, spec.names.plugin)
+    dask = get_client()
+    if dask.asynchronous:
+        await dask  # the worker's own client: started on first use
+    queue = Queue(spec.names.queue, client=dask)
+    state_var = Variable(spec.names.state(spec.number), client=dask)
+    stop = Event(spec.names.stop, client=dask)
+    # made here, not pickled: its lease-refresh timer must run on this worker's loop
+    semaphore = Semaphore(max_leases=spec.concurrency, name=spec.names.semaphore)
+    try:
+        return await _run(spec, client, queue, state_var, stop, semaphore)
+    finally:
+        callback = getattr(semaphore, "refresh_callback", None)
+        if callback is not None:
+            callback.stop()
+
+
+async def _run(
+    spec: PartitionSpec,
+    client: AsyncTextQL,
+    queue: Queue,
+    state_var: Variable,
+    stop: Event,
+    semaphore: Semaphore,
+) -> dict[str, Any]:
+    state = await state_var.get()
+    started: dict[int, str] = {int(i): str(c) for i, c in state.get("started", [])}
+    done: set[int] = {int(i) for i in state.get("done", [])}
+    works = [
+        Work(w.index, w.query, w.chat_id or started.get(w.index))
+        for w in spec.works
+        if w.index not in done
+    ]
+    lock = asyncio.Lock()
+
+    async def save_state() -> None:
+        async with lock:  # one writer per partition: sets land in order
+            await state_var.set(
+                {"started": [[i, c] for i, c in started.items()], "done": sorted(done)}
+            )
+
+    async def on_started(index: int, chat_id: str) -> None:
+        started[index] = chat_id
+        await save_state()
+        await queue.put({"kind": "started", "index": index, "chat_id": chat_id})
+
+    @asynccontextmanager
+    async def lease() -> AsyncIterator[None]:
+        await semaphore.acquire()  # the whole cluster holds at most spec.concurrency
+        try:
+            yield
+        finally:
+            with anyio.CancelScope(shield=True):
+                await semaphore.release()
+
+    answered = 0
+    interrupted = False
+    batch = journaled_batch(
+        client.ana,
+        works,
+        concurrency=spec.concurrency,
+        rate=spec.rate,
+        ask_args=spec.ask_args,
+        on_started=on_started,
+        lease=lease,
+        recovery=spec.recovery,
+    )
+
+    async def watch(scope: anyio.CancelScope) -> None:
+        nonlocal interrupted
+        while not await stop.is_set():  # polled: a cancelled long-poll logs errors on the scheduler
+            await anyio.sleep(_STOP_POLL)
+        interrupted = True
+        scope.cancel()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(watch, group.cancel_scope)
+        async with aclosing(batch):
+            async for item in batch:
+                work = work_of(item)
+                line = result_line(work.index, work.query, item.result, item.error)
+                with anyio.CancelScope(shield=True):  # a result is sent whole, then recorded
+                    await queue.put({"kind": "result", "line": line})
+                    done.add(work.index)
+                    await save_state()
+                answered += 1
+        group.cancel_scope.cancel()
+    return {"partition": spec.number, "finished": answered, "interrupted": interrupted}
