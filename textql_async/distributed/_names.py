@@ -51,3 +51,6 @@ class PartitionSpec(msgspec.Struct, frozen=True):
     concurrency: int
     rate: float | None
     recovery: Recovery
+    lease_timeout: str | float | None = None
+    """The client side's ``distributed.scheduler.locks.lease-timeout``: the scheduler expires
+    leases by the registering side's value, so workers must refresh by the same one."""

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import anyio
+import dask.config
 from distributed import Client, Event, Future, Queue, Semaphore, Variable, wait
 
 from textql_async._journal import BatchCounts, BatchSink, plan_batch, result_line
@@ -121,13 +122,14 @@ async def _run(
     ask_args: Mapping[str, Any],
 ) -> None:
     names = RunNames(uuid.uuid4().hex[:16])
+    lease_timeout = dask.config.get("distributed.scheduler.locks.lease-timeout")
     if partitions is None:
         threads = await dask_client.nthreads()
         partitions = max(1, sum(threads.values()))
     count = min(partitions, len(works))
     parts = [works[k::count] for k in range(count)]
     share = rate / count if rate is not None else None
-    queue = Queue(names.queue, client=dask_client)
+    queue = await Queue(names.queue, client=dask_client)  # created before any worker puts
     stop = Event(names.stop, client=dask_client)
     states = [Variable(names.state(k), client=dask_client) for k in range(count)]
     semaphore = await Semaphore(
@@ -142,7 +144,9 @@ async def _run(
         for state in states:
             await state.set(empty_state())
         for k, part in enumerate(parts):
-            spec = PartitionSpec(names, k, part, dict(ask_args), concurrency, share, recovery)
+            spec = PartitionSpec(
+                names, k, part, dict(ask_args), concurrency, share, recovery, lease_timeout
+            )
             futures.append(
                 dask_client.submit(
                     run_partition,
@@ -223,10 +227,18 @@ async def _cleanup(
     for action in (
         lambda: dask_client.cancel(futures),
         lambda: dask_client.unregister_worker_plugin(names.plugin),
-        semaphore.close,
+        lambda: _close_semaphore(semaphore),
         *(state.delete for state in states),
     ):
         try:
             await action()
         except Exception:
             continue
+
+
+async def _close_semaphore(semaphore: Semaphore) -> None:
+    """Close it once every lease is back; a dead worker's leases expire on their own first."""
+    if await semaphore.get_value() == 0:
+        await semaphore.close()
+    else:  # closing with leases out warns on the scheduler; its state is one small dict
+        semaphore.refresh_callback.stop()

@@ -28,6 +28,7 @@ from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
+import dask.config
 from distributed import Event, Queue, Semaphore, Variable, get_client, get_worker
 
 from textql_async._client import AsyncTextQL
@@ -39,6 +40,7 @@ from textql_async.distributed._plugin import worker_client
 __all__ = ["empty_state", "run_partition"]
 
 _STOP_POLL = 0.25
+_LEASE_TIMEOUT = "distributed.scheduler.locks.lease-timeout"
 
 
 def empty_state() -> dict[str, Any]:
@@ -50,14 +52,15 @@ async def run_partition(spec: PartitionSpec) -> dict[str, Any]:
     """Answer ``spec.works`` (skipping / recovering what earlier attempts did); a summary."""
     worker = get_worker()
     client = worker_client(worker, spec.names.plugin)
-    dask = get_client()
-    if dask.asynchronous:
-        await dask  # the worker's own client: started on first use
-    queue = Queue(spec.names.queue, client=dask)
-    state_var = Variable(spec.names.state(spec.number), client=dask)
-    stop = Event(spec.names.stop, client=dask)
+    shared = get_client()
+    if shared.asynchronous:
+        await shared  # the worker's own client: started on first use
+    queue = await Queue(spec.names.queue, client=shared)
+    state_var = Variable(spec.names.state(spec.number), client=shared)
+    stop = Event(spec.names.stop, client=shared)
     # made here, not pickled: its lease-refresh timer must run on this worker's loop
-    semaphore = Semaphore(max_leases=spec.concurrency, name=spec.names.semaphore)
+    with dask.config.set({_LEASE_TIMEOUT: spec.lease_timeout or dask.config.get(_LEASE_TIMEOUT)}):
+        semaphore = Semaphore(max_leases=spec.concurrency, name=spec.names.semaphore)
     try:
         return await _run(spec, client, queue, state_var, stop, semaphore)
     finally:
@@ -119,7 +122,10 @@ async def _run(
 
     async def watch(scope: anyio.CancelScope) -> None:
         nonlocal interrupted
-        while not await stop.is_set():  # polled: a cancelled long-poll logs errors on the scheduler
+        # polled, not stop.wait(): a cancelled long-poll logs errors on the scheduler
+        while True:
+            if await stop.is_set():
+                break
             await anyio.sleep(_STOP_POLL)
         interrupted = True
         scope.cancel()
