@@ -334,7 +334,8 @@ class FakeTextQL:
         app.router.add_get("/_fake/stats", self._handle_stats)
         for family in self._families:
             family.add_routes(app)
-        app.on_response_prepare.append(self._add_request_id)
+        # aiohttp 3.9 typed this signal wrongly; later releases accept the handler as is.
+        app.on_response_prepare.append(self._add_request_id)  # type: ignore[arg-type,unused-ignore]
         return app
 
     async def _add_request_id(self, request: web.Request, response: web.StreamResponse) -> None:
