@@ -242,3 +242,41 @@ def test_bad_dask_arguments_exit_2(
     source.write_text("one\n")
     code = main(["batch", str(source), *argv, "--api-key", "sk-dask-test-0123456789", "--base-url", "http://127.0.0.1:9"])
     assert code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"concurrency": 0}, ValueError, "concurrency"),
+        ({"rate": 0}, ValueError, "rate"),
+        ({"out": ""}, ValueError, "out must be"),
+        ({"partitions": 0}, ValueError, "partitions"),
+        ({"datset": "typo"}, TypeError, "unknown ask argument"),
+        ({"questions": ["ok", 7]}, TypeError, "a question is a str"),
+        ({"questions": ["ok", "  "]}, ValueError, "query"),
+        ({"questions": "one string"}, TypeError, "not one string"),
+    ],
+)
+async def test_bad_input_raises_before_anything_runs(
+    cluster: LocalCluster,
+    tmp_path: pathlib.Path,
+    kwargs: dict[str, Any],
+    error: type[Exception],
+    message: str,
+) -> None:
+    call: dict[str, Any] = {"questions": ["ok"], "concurrency": 2, "out": str(tmp_path / "a.jsonl")}
+    call.update(kwargs)
+    async with Client(cluster.scheduler_address, asynchronous=True) as dask_client:
+        with pytest.raises(error, match=message):
+            await run_batch(call.pop("questions"), dask_client=dask_client, **call)
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+def test_a_synchronous_dask_client_gets_a_clear_error(
+    cluster: LocalCluster, tmp_path: pathlib.Path
+) -> None:
+    with Client(cluster.scheduler_address) as dask_client:
+        with pytest.raises(TypeError, match="asynchronous Dask client"):
+            asyncio.run(
+                run_batch(["q"], dask_client=dask_client, concurrency=1, out=str(tmp_path / "a"))
+            )
