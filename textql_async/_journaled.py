@@ -149,23 +149,26 @@ def journaled_batch(
     ask_args: Mapping[str, Any] | None = None,
     on_started: OnStarted | None = None,
     lease: Lease | None = None,
+    pace: Callable[[], Awaitable[None]] | None = None,
     recovery: Recovery | None = None,
 ) -> AsyncGenerator[BatchItem, None]:
     """Run ``works``; yield a :class:`BatchItem` (``query`` is the :class:`Work`) per question.
 
-    Arguments are checked here, before any request (``TypeError`` / ``ValueError``).
+    ``pace`` (instead of ``rate``'s local spacing) is awaited before each question is
+    asked, inside its lease. Arguments are checked here, before any request
+    (``TypeError`` / ``ValueError``).
     """
     args = dict(ask_args or {})
     for work in works:
         check_ask_args(work.query, args)
-    pacer = _RateLimiter(rate)
+    wait = pace if pace is not None else _RateLimiter(rate).wait
     recover = recovery if recovery is not None else Recovery()
     hold: Lease = lease if lease is not None else nullcontext
 
     async def one(*, query: str, work: Work) -> AnaResult:
         async with hold():
             if work.chat_id is None:
-                await pacer.wait()  # recoveries start nothing: they are not paced
+                await wait()  # recoveries start nothing: they are not paced
             return await answer_one(ana, work, args, on_started, recover)
 
     return run_batch(

@@ -280,3 +280,24 @@ def test_a_synchronous_dask_client_gets_a_clear_error(
             asyncio.run(
                 run_batch(["q"], dask_client=dask_client, concurrency=1, out=str(tmp_path / "a"))
             )
+
+
+async def test_rate_is_one_limit_over_the_whole_cluster(
+    cluster: LocalCluster, fake_process: Any, tmp_path: pathlib.Path
+) -> None:
+    fake = fake_process(event_delay=0.0)
+    questions = [f"rate question {i}" for i in range(30)]
+    async with Client(cluster.scheduler_address, asynchronous=True) as dask_client:
+        counts = await run_batch(
+            questions, dask_client=dask_client, concurrency=20, rate=10, partitions=4,
+            out=str(tmp_path / "a.jsonl"), client_options=options(fake),
+        )
+    assert counts.answered == 30
+    times = (await stats(fake))["ask_times"]
+    assert len(times) == 30
+    # 10 start leases, each held 1 s: at most 10 starts in any second over all partitions.
+    # The fake sees arrivals, a start plus a (new or reused) connection's delay, so the
+    # window checked here is 0.8 s: 0.2 s of slack for that jitter.
+    busiest = max(sum(1 for u in times if t <= u < t + 0.8) for t in times)
+    assert busiest <= 10, times
+    assert times[-1] >= 1.5  # 30 starts at 10 a second cannot all fit in the first second

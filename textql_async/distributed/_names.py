@@ -22,6 +22,11 @@ class RunNames(msgspec.Struct, frozen=True):
         return f"textql-batch-{self.run_id}-streams"
 
     @property
+    def starts(self) -> str:
+        """The cluster-wide rate: one lease per question start, held for a window."""
+        return f"textql-batch-{self.run_id}-starts"
+
+    @property
     def queue(self) -> str:
         """Workers -> client: ``started`` and ``result`` messages, in order per question."""
         return f"textql-batch-{self.run_id}-events"
@@ -50,6 +55,7 @@ class PartitionSpec(msgspec.Struct, frozen=True):
     ask_args: dict[str, Any]
     concurrency: int
     rate: float | None
+    """The whole cluster's rate (questions started a second), or ``None``."""
     recovery: Recovery
     lease_timeout: str | float | None = None
     """The client side's ``distributed.scheduler.locks.lease-timeout``: the scheduler expires

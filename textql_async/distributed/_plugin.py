@@ -9,14 +9,15 @@ each worker keeps one connection pool for all its partitions and closes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from distributed import Worker, WorkerPlugin
 
 from textql_async._client import AsyncTextQL
 
-__all__ = ["TextQLWorkerPlugin", "worker_client"]
+__all__ = ["TextQLWorkerPlugin", "plugin_of", "worker_client"]
 
 
 class TextQLWorkerPlugin(WorkerPlugin):
@@ -30,16 +31,30 @@ class TextQLWorkerPlugin(WorkerPlugin):
     def __init__(self, client_options: Mapping[str, Any] | None = None) -> None:
         self.client_options = dict(client_options or {})
         self._client: AsyncTextQL | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"client_options": self.client_options, "_client": None}
+        return {"client_options": self.client_options}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state.get("client_options"))  # type: ignore[misc]
+
+    def keep(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background until done or teardown (rate leases' windows)."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def setup(self, worker: Worker) -> None:
         """Create the worker's client (no connection is opened until the first question)."""
         self.client()
 
     async def teardown(self, worker: Worker) -> None:
-        """Close the worker's client and its connection pool."""
+        """Finish background work, close the worker's client and its connection pool."""
+        background = list(self._background)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
@@ -51,9 +66,14 @@ class TextQLWorkerPlugin(WorkerPlugin):
         return self._client
 
 
-def worker_client(worker: Worker, name: str) -> AsyncTextQL:
-    """The ``AsyncTextQL`` of the plugin registered as ``name`` on ``worker``."""
+def plugin_of(worker: Worker, name: str) -> TextQLWorkerPlugin:
+    """The plugin registered as ``name`` on ``worker``."""
     plugin = worker.plugins.get(name)
     if not isinstance(plugin, TextQLWorkerPlugin):
         raise RuntimeError(f"the textql-async worker plugin {name!r} is not registered here")
-    return plugin.client()
+    return plugin
+
+
+def worker_client(worker: Worker, name: str) -> AsyncTextQL:
+    """The ``AsyncTextQL`` of the plugin registered as ``name`` on ``worker``."""
+    return plugin_of(worker, name).client()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import anyio
@@ -15,11 +17,12 @@ from textql_async._journal import BatchCounts, BatchSink, plan_batch, result_lin
 from textql_async._journaled import Recovery, Work, check_ask_args
 from textql_async.distributed._names import PartitionSpec, RunNames
 from textql_async.distributed._plugin import TextQLWorkerPlugin
-from textql_async.distributed._worker import empty_state, run_partition
+from textql_async.distributed._worker import empty_state, rate_leases, run_partition
 
 __all__ = ["run_batch"]
 
 _POLL = 0.05
+_PARTITION_SIZE = 100  # a partition's state is rewritten whole at each step: keep it small
 _STOP_GRACE = 15.0
 _TASK_RETRIES = 2
 
@@ -44,12 +47,13 @@ async def run_batch(
     with ``client = await distributed.Client(address, asynchronous=True)``.
 
     The questions are cut into ``partitions`` Dask tasks (default: one per worker
-    thread of the cluster); each worker answers its partitions with one
-    ``AsyncTextQL(**client_options)``. At most ``concurrency`` Ana streams are open
-    over the whole cluster (a ``distributed.Semaphore``), and ``rate`` questions
-    start a second over the whole cluster: each partition gets ``rate /
-    partitions``, so the sum never exceeds it (a partition that finishes early
-    leaves its share unused).
+    thread, and at least one per 100 questions); each worker answers its partitions
+    with one ``AsyncTextQL(**client_options)``. At most ``concurrency`` Ana streams
+    are open over the whole cluster (a ``distributed.Semaphore``). ``rate`` is
+    leased, not split: a second semaphore of ``ceil(rate)`` leases, each question
+    start takes one and gives it back ``ceil(rate) / rate`` seconds later, so no
+    window of that length sees more than ``ceil(rate)`` starts over the whole
+    cluster, however many partitions or workers run.
 
     This process alone writes ``out`` (answers, flushed per line) and
     ``out + ".journal"`` (each question's chat id, the moment it arrives). A
@@ -125,10 +129,9 @@ async def _run(
     lease_timeout = dask.config.get("distributed.scheduler.locks.lease-timeout")
     if partitions is None:
         threads = await dask_client.nthreads()
-        partitions = max(1, sum(threads.values()))
+        partitions = max(1, sum(threads.values()), math.ceil(len(works) / _PARTITION_SIZE))
     count = min(partitions, len(works))
     parts = [works[k::count] for k in range(count)]
-    share = rate / count if rate is not None else None
     queue = await Queue(names.queue, client=dask_client)  # created before any worker puts
     stop = Event(names.stop, client=dask_client)
     states = [Variable(names.state(k), client=dask_client) for k in range(count)]
@@ -138,6 +141,16 @@ async def _run(
         scheduler_rpc=dask_client.scheduler,
         loop=dask_client.loop,
     )
+    starts = (
+        await Semaphore(
+            max_leases=rate_leases(rate),
+            name=names.starts,
+            scheduler_rpc=dask_client.scheduler,
+            loop=dask_client.loop,
+        )
+        if rate is not None
+        else None
+    )
     await dask_client.register_plugin(TextQLWorkerPlugin(client_options), name=names.plugin)
     futures: list[Future[Any]] = []
     try:
@@ -145,7 +158,7 @@ async def _run(
             await state.set(empty_state())
         for k, part in enumerate(parts):
             spec = PartitionSpec(
-                names, k, part, dict(ask_args), concurrency, share, recovery, lease_timeout
+                names, k, part, dict(ask_args), concurrency, rate, recovery, lease_timeout
             )
             futures.append(
                 dask_client.submit(
@@ -168,7 +181,7 @@ async def _run(
         await _fail_lost(futures, parts, sink)
     finally:
         with anyio.CancelScope(shield=True):
-            await _cleanup(dask_client, futures, names, semaphore, states)
+            await _cleanup(dask_client, futures, names, [semaphore, starts], states)
 
 
 async def _drain(queue: Queue, sink: BatchSink) -> int:
@@ -221,15 +234,16 @@ async def _cleanup(
     dask_client: Client,
     futures: list[Future[Any]],
     names: RunNames,
-    semaphore: Semaphore,
+    semaphores: list[Semaphore | None],
     states: list[Variable],
 ) -> None:
-    for action in (
+    actions: list[Callable[[], Awaitable[Any]]] = [
         lambda: dask_client.cancel(futures),
         lambda: dask_client.unregister_worker_plugin(names.plugin),
-        lambda: _close_semaphore(semaphore),
+        *(partial(_close_semaphore, s) for s in semaphores if s is not None),
         *(state.delete for state in states),
-    ):
+    ]
+    for action in actions:
         try:
             await action()
         except Exception:

@@ -23,6 +23,7 @@ in flight after their ``started`` messages are out, and the task returns.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
@@ -35,9 +36,9 @@ from textql_async._client import AsyncTextQL
 from textql_async._journal import result_line
 from textql_async._journaled import Work, journaled_batch, work_of
 from textql_async.distributed._names import PartitionSpec
-from textql_async.distributed._plugin import worker_client
+from textql_async.distributed._plugin import plugin_of, worker_client
 
-__all__ = ["empty_state", "run_partition"]
+__all__ = ["empty_state", "rate_leases", "run_partition"]
 
 _STOP_POLL = 0.25
 _LEASE_TIMEOUT = "distributed.scheduler.locks.lease-timeout"
@@ -61,12 +62,39 @@ async def run_partition(spec: PartitionSpec) -> dict[str, Any]:
     # made here, not pickled: its lease-refresh timer must run on this worker's loop
     with dask.config.set({_LEASE_TIMEOUT: spec.lease_timeout or dask.config.get(_LEASE_TIMEOUT)}):
         semaphore = Semaphore(max_leases=spec.concurrency, name=spec.names.semaphore)
+        starts = (
+            Semaphore(max_leases=rate_leases(spec.rate), name=spec.names.starts)
+            if spec.rate is not None
+            else None
+        )
+    returns: set[asyncio.Task[None]] = set()  # start leases still held for their window
     try:
-        return await _run(spec, client, queue, state_var, stop, semaphore)
+        return await _run(spec, client, queue, state_var, stop, semaphore, starts, returns)
     finally:
-        callback = getattr(semaphore, "refresh_callback", None)
-        if callback is not None:
-            callback.stop()
+        _stop_refresh(semaphore)
+        if starts is not None:
+            if returns:  # their windows outlive the task: returned in the background
+                plugin_of(worker, spec.names.plugin).keep(_linger(returns, starts))
+            else:
+                _stop_refresh(starts)
+
+
+def _stop_refresh(semaphore: Semaphore) -> None:
+    callback = getattr(semaphore, "refresh_callback", None)
+    if callback is not None:
+        callback.stop()
+
+
+async def _linger(returns: set[asyncio.Task[None]], starts: Semaphore) -> None:
+    try:
+        await asyncio.gather(*returns, return_exceptions=True)
+    finally:
+        _stop_refresh(starts)
+
+
+def rate_leases(rate: float) -> int:
+    """How many start leases a cluster-wide ``rate`` uses (each held ``leases / rate`` s)."""
+    return max(1, math.ceil(rate))
 
 
 async def _run(
@@ -76,6 +104,8 @@ async def _run(
     state_var: Variable,
     stop: Event,
     semaphore: Semaphore,
+    starts: Semaphore | None,
+    returns: set[asyncio.Task[None]],
 ) -> dict[str, Any]:
     state = await state_var.get()
     started: dict[int, str] = {int(i): str(c) for i, c in state.get("started", [])}
@@ -107,16 +137,32 @@ async def _run(
             with anyio.CancelScope(shield=True):
                 await semaphore.release()
 
+    async def give_back(seconds: float) -> None:
+        assert starts is not None
+        try:
+            await asyncio.sleep(seconds)
+        finally:  # also when the partition ends early: the lease is returned exactly once
+            with anyio.CancelScope(shield=True):
+                await starts.release()
+
+    async def pace() -> None:
+        """Take a start lease; it comes back ``window`` s later: <= leases starts per window."""
+        assert starts is not None and spec.rate is not None
+        await starts.acquire()
+        task = asyncio.ensure_future(give_back(rate_leases(spec.rate) / spec.rate))
+        returns.add(task)
+        task.add_done_callback(returns.discard)
+
     answered = 0
     interrupted = False
     batch = journaled_batch(
         client.ana,
         works,
         concurrency=spec.concurrency,
-        rate=spec.rate,
         ask_args=spec.ask_args,
         on_started=on_started,
         lease=lease,
+        pace=pace if starts is not None else None,
         recovery=spec.recovery,
     )
 
@@ -142,4 +188,8 @@ async def _run(
                     await save_state()
                 answered += 1
         group.cancel_scope.cancel()
+    if interrupted:  # nothing starts any more: the start leases come back now
+        for task in list(returns):
+            task.cancel()
+        await asyncio.gather(*returns, return_exceptions=True)
     return {"partition": spec.number, "finished": answered, "interrupted": interrupted}

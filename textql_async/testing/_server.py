@@ -109,6 +109,7 @@ class FakeTextQL:
         self.peak_streams = 0
         """The most ``/api/ana`` streams that were open at once since start."""
         self._last_ask_at: float | None = None
+        self._ask_times: list[float] = []
         self._chat_counter = 0
         self._request_counter = 0
         self.partner_api_key = "test-partner-key"
@@ -280,10 +281,12 @@ class FakeTextQL:
         """Counters for tests that run the fake in another process (``GET /_fake/stats``).
 
         ``{"asks": {question: count}, "asks_total", "peak_streams", "active_streams",
-        "history_reads", "last_ask_age"}`` - ``last_ask_age`` is the seconds since the
-        newest question arrived (``None`` before any).
+        "history_reads", "last_ask_age", "ask_times"}`` - ``last_ask_age`` is the seconds
+        since the newest question arrived (``None`` before any), ``ask_times`` when each
+        question arrived, in seconds after the first.
         """
         last = self._last_ask_at
+        first = self._ask_times[0] if self._ask_times else 0.0
         return {
             "asks": dict(self.asks),
             "asks_total": sum(self.asks.values()),
@@ -295,6 +298,7 @@ class FakeTextQL:
                 if r.path.startswith("/api/ana/") and r.path != "/api/ana/chat/summary"
             ),
             "last_ask_age": None if last is None else time.monotonic() - last,
+            "ask_times": [t - first for t in self._ask_times],
         }
 
     async def wait_for_streams_closed(self, timeout: float = 5.0) -> None:
@@ -457,6 +461,7 @@ class FakeTextQL:
         question = request.query["query"]
         self.asks[question] += 1
         self._last_ask_at = time.monotonic()
+        self._ask_times.append(self._last_ask_at)
         chat = self._new_chat(question)
         self.store.save(chat)
         fault = self._faults.take(request.path, _STREAM_FAULTS, question)
