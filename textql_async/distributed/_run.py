@@ -190,8 +190,9 @@ async def _drain(queue: Queue, sink: BatchSink) -> int:
     for message in messages:
         if message.get("kind") == "started":
             sink.started(int(message["index"]), str(message["chat_id"]))
-        elif message.get("kind") == "result":
-            sink.result(dict(message["line"]))
+        elif message.get("kind") == "results":
+            for line in message["lines"]:
+                sink.result(dict(line))
     return len(messages)
 
 

@@ -10,8 +10,9 @@ with three cluster-wide pieces:
   worker's leases expire after ``distributed.scheduler.locks.lease-timeout``;
 - the journal hop: the moment a chat id arrives, the partition's state
   ``Variable`` is updated and a ``started`` message is put on the run's
-  ``Queue`` (both held by the scheduler, both awaited before the answer is sent),
-  then each finished question is a ``result`` message;
+  ``Queue`` (both held by the scheduler, both awaited before the answer is sent);
+  finished questions follow as ``results`` messages, batched every 50 ms (a
+  batch lost with its worker is only recovered again, never asked again);
 - retries: a retry of the task (its worker died, or the task raised) reads the
   partition's state first, skips what was finished and recovers from the chat
   history what was started - it never asks those again.
@@ -41,6 +42,8 @@ from textql_async.distributed._plugin import plugin_of, worker_client
 __all__ = ["empty_state", "rate_leases", "run_partition"]
 
 _STOP_POLL = 0.25
+_RESULTS_EVERY = 0.05  # seconds between result batches
+_RESULTS_BATCH = 50
 _LEASE_TIMEOUT = "distributed.scheduler.locks.lease-timeout"
 
 
@@ -176,18 +179,38 @@ async def _run(
         interrupted = True
         scope.cancel()
 
+    unsent: list[dict[str, Any]] = []
+    sending = asyncio.Lock()
+
+    async def send_results() -> None:
+        """Results go in batches: one lost with its worker is recovered, never asked again."""
+        async with sending:
+            if not unsent:
+                return
+            lines = unsent[:]
+            unsent.clear()
+            with anyio.CancelScope(shield=True):  # sent whole, then recorded as done
+                await queue.put({"kind": "results", "lines": lines})
+                done.update(int(line["index"]) for line in lines)
+                await save_state()
+
+    async def send_every_so_often() -> None:
+        while True:
+            await anyio.sleep(_RESULTS_EVERY)
+            await send_results()
+
     async with anyio.create_task_group() as group:
         group.start_soon(watch, group.cancel_scope)
+        group.start_soon(send_every_so_often)
         async with aclosing(batch):
             async for item in batch:
                 work = work_of(item)
-                line = result_line(work.index, work.query, item.result, item.error)
-                with anyio.CancelScope(shield=True):  # a result is sent whole, then recorded
-                    await queue.put({"kind": "result", "line": line})
-                    done.add(work.index)
-                    await save_state()
+                unsent.append(result_line(work.index, work.query, item.result, item.error))
                 answered += 1
+                if len(unsent) >= _RESULTS_BATCH:
+                    await send_results()
         group.cancel_scope.cancel()
+    await send_results()
     if interrupted:  # nothing starts any more: the start leases come back now
         for task in list(returns):
             task.cancel()
