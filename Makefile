@@ -13,8 +13,8 @@ EXTRAS ?= dev
 STAMP   = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 
-.PHONY: demo relay test lint typecheck pytest bench soak lock dist test-latest test-min \
-	test-pythons clean
+.PHONY: demo relay test lint typecheck pytest docs docs-check bench soak lock dist test-latest \
+	test-min test-pythons clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ relay: $(STAMP)
 	$(BIN)/python examples/websocket_relay/app.py --port $(RELAY_PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks)
+	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks) docs/_build
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict textql_async
@@ -46,7 +46,15 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+# The API reference site (mkdocs-material + mkdocstrings) into site/; warnings are errors:
+# a public name without a docstring or a broken cross-reference fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "docs: site/index.html"
+
+docs-check: docs
+
+test: lint typecheck docs-check pytest
 
 # The same gates on the newest release of everything (no lock), in a venv of its own.
 test-latest:
@@ -91,4 +99,4 @@ bench:
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-min .venv-py3.* dist .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest .venv-min .venv-py3.* dist site .mypy_cache .pytest_cache .ruff_cache

@@ -25,7 +25,6 @@ import msgspec
 
 from textql_async._batch import BatchItem, _RateLimiter, run_batch
 from textql_async._exceptions import APITimeoutError, StreamError
-from textql_async._recovery import recover_answer
 from textql_async.models.ana import AnaResult
 from textql_async.resources.ana import AnaResource, ana_params
 from textql_async.sansio.fold import Snapshot
@@ -61,7 +60,10 @@ class Work(msgspec.Struct, frozen=True):
 
 
 class Recovery(msgspec.Struct, frozen=True):
-    """How long to read a started question's answer from the chat history."""
+    """How to read a started question's answer from the chat history (``client.ana.recover``).
+
+    ``stable_for`` ``None``: the SDK's default window (``DEFAULT_RECOVER_STABLE_FOR``).
+    """
 
     timeout: float = 120.0
     stable_for: float | None = None
@@ -84,24 +86,14 @@ def check_ask_args(query: str, ask_args: Mapping[str, Any]) -> None:
 async def recover_chat(
     ana: AnaResource, chat_id: str, snapshot: Snapshot | None, recovery: Recovery
 ) -> AnaResult:
-    """The answer of ``chat_id`` from its history; a typed error with ``.snapshot`` if unproven."""
-    recover: Any = getattr(ana, "recover", None)
-    if recover is not None:  # client.ana.recover (issue 11): completion needs evidence
-        kwargs: dict[str, Any] = {"snapshot": snapshot, "timeout": recovery.timeout}
-        if recovery.stable_for is not None:
-            kwargs["stable_for"] = recovery.stable_for
-        result: AnaResult = await recover(chat_id, **kwargs)
-        return result
-    known = snapshot if snapshot is not None else Snapshot(chat_id=chat_id)
-    found = await recover_answer(ana._fetch_for_recovery, known, timeout=recovery.timeout)
-    if found is None:
-        raise StreamError(
-            f"the answer of chat {chat_id} could not be read from its history "
-            f"within {recovery.timeout:g}s",
-            snapshot=known,
-            recoverable=True,
-        )
-    return found
+    """The answer of ``chat_id`` from its history (``client.ana.recover``), never a second ask.
+
+    Raises :class:`~textql_async.RecoveryTimeoutError` (``.snapshot``: the best state
+    known) when the history gave no proof that the answer ended within the timeout.
+    """
+    return await ana.recover(
+        chat_id, snapshot=snapshot, timeout=recovery.timeout, stable_for=recovery.stable_for
+    )
 
 
 async def answer_one(

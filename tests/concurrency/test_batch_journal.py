@@ -50,7 +50,7 @@ async def test_an_interrupted_question_is_recovered_on_rerun_never_asked_again(
     async with FakeTextQL(SECRET, MEMBER) as fake:
         fake.inject(Stall(after_events=3), question="stuck")  # chat id sent, then silence
         async with fake.client() as client:
-            run = asyncio.ensure_future(run_batch_command(client, BatchOptions(str(source), str(out))))
+            run = asyncio.ensure_future(run_batch_command(client, BatchOptions(str(source), str(out), recover_stable_for=0.2)))
             for _ in range(500):
                 if len(lines(out)) == 2 and any(j["state"] == "started" for j in lines(journal) if j["index"] == 1):
                     break
@@ -62,7 +62,7 @@ async def test_an_interrupted_question_is_recovered_on_rerun_never_asked_again(
         stuck = [j for j in lines(journal) if j["index"] == 1]
         assert [j["state"] for j in stuck] == ["started"] and stuck[0]["chat_id"]
 
-        code = await asyncio.to_thread(main, ["batch", str(source), "--out", str(out), "--base-url", fake.url])
+        code = await asyncio.to_thread(main, ["batch", str(source), "--out", str(out), "--base-url", fake.url, "--recover-stable-for", "0.2"])
         assert code == 0
         assert asks(fake) == {"fast one": 1, "stuck": 1, "fast two": 1}  # recovered, not re-asked
     final = lines(out)
@@ -79,7 +79,7 @@ async def test_chat_ids_are_journaled_before_answers_and_drops_recovered_in_run(
     out = tmp_path / "answers.jsonl"
     async with FakeTextQL(SECRET, MEMBER) as fake:
         fake.inject(DropAfter(events=4), question="dropped")
-        code = await asyncio.to_thread(main, ["batch", str(source), "--out", str(out), "--base-url", fake.url])
+        code = await asyncio.to_thread(main, ["batch", str(source), "--out", str(out), "--base-url", fake.url, "--recover-stable-for", "0.2"])
         assert code == 0 and asks(fake) == {"one": 1, "dropped": 1, "three": 1}
     journal = lines(tmp_path / "answers.jsonl.journal")
     for index in range(3):

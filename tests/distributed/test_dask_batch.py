@@ -111,6 +111,7 @@ async def test_a_killed_worker_costs_no_second_ask(
                 out=str(out),
                 client_options=options(fake),
                 recover_timeout=30,
+                recover_stable_for=0.3,  # the fake's history is final at once
             )
         )
         await between_waves(fake, out, min_done=5)
@@ -173,6 +174,7 @@ async def test_sigint_then_rerun_asks_only_the_never_started(
     argv = [
         "-m", "textql_async.cli", "batch", str(source), "--out", str(out),
         "--concurrency", "10", "--dask", cluster.scheduler_address,
+        "--recover-stable-for", "0.3",
     ]
     import sys
 

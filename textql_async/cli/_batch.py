@@ -18,7 +18,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import aclosing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textql_async._batch import BatchItem
@@ -31,7 +31,7 @@ from textql_async._journal import (
     plan_batch,
     result_line,
 )
-from textql_async._journaled import Work, journaled_batch, work_of
+from textql_async._journaled import Recovery, Work, journaled_batch, work_of
 from textql_async.cli._output import has_rich
 
 if TYPE_CHECKING:
@@ -63,7 +63,13 @@ class BatchOptions:
     rate: float | None = None
     dataset: str | None = None
     dask: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    recover_timeout: float = 120.0
+    recover_stable_for: float | None = None
+
+    @property
+    def recovery(self) -> Recovery:
+        """How started questions are read from the chat history."""
+        return Recovery(self.recover_timeout, self.recover_stable_for)
 
 
 def _positive_int(text: str) -> int:
@@ -114,6 +120,21 @@ def add_batch_parser(
     )
     batch.add_argument("--dataset", help="dataset to ask about")
     batch.add_argument(
+        "--recover-timeout",
+        type=_positive_float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to read a started question's answer from its chat history "
+        "(default: %(default)s)",
+    )
+    batch.add_argument(
+        "--recover-stable-for",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="how long a recovered answer must stay unchanged to count as complete, "
+        "when nothing else proves it (default: the SDK's, 30)",
+    )
+    batch.add_argument(
         "--dask",
         metavar="ADDRESS",
         help="run on Dask: a scheduler address (tcp://host:8786) or local:N for a local "
@@ -124,7 +145,14 @@ def add_batch_parser(
 def batch_options(args: argparse.Namespace) -> BatchOptions:
     """The options of a parsed ``batch`` command line."""
     return BatchOptions(
-        args.questions, args.out, args.concurrency, args.rate, args.dataset, args.dask
+        args.questions,
+        args.out,
+        args.concurrency,
+        args.rate,
+        args.dataset,
+        args.dask,
+        args.recover_timeout,
+        args.recover_stable_for,
     )
 
 
@@ -249,6 +277,7 @@ async def run_batch_command(client: AsyncTextQL, options: BatchOptions) -> None:
             rate=options.rate,
             ask_args=ask_args,
             on_started=sink.started if options.out is not None else None,
+            recovery=options.recovery,
         )
         async with aclosing(batch):  # leaving early cancels the questions in flight at once
             async for item in batch:

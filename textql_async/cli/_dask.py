@@ -62,6 +62,8 @@ async def run_dask_batch(client: AsyncTextQL, options: BatchOptions) -> None:
                 out=options.out,
                 client_options=client_options,
                 progress=bar,
+                recover_timeout=options.recover_timeout,
+                recover_stable_for=options.recover_stable_for,
                 **ask_args,
             )
     summarize(counts, len(plan.skipped), options.out)
