@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import concurrency, loopback, micro
+from benchmarks import batch_dask, concurrency, loopback, micro
 from benchmarks.compliance import check_compliance
 from benchmarks.contenders import chunked, ours_final, outcome
 from benchmarks.memory import bench_memory
@@ -51,6 +52,7 @@ class Config:
     coalesce_chunks: tuple[int, ...] = (64 << 10, 1 << 20, 4 << 20)
     slow_blocks: int = 10
     slow_pause: float = 0.001
+    dask_questions: int = 2000  # batch at scale: local:2 vs one process (0: skip)
 
 
 FULL = Config()
@@ -72,6 +74,7 @@ TINY = Config(
     coalesce_chunks=(4 << 10, 64 << 10),
     slow_blocks=2,
     slow_pause=0.0,
+    dask_questions=20,
 )
 
 
@@ -164,12 +167,18 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
     results["prompt"] = {view: asyncio.run(prompt_delivery(view)) for view in PROMPT_VIEWS}
     results["compliance"] = check_compliance()
 
+    if config.dask_questions and importlib.util.find_spec("distributed") is not None:
+        _log(f"batch at scale: {config.dask_questions:,} questions, dask local:2 vs one process")
+        results["batch_dask"] = batch_dask.run(config.dask_questions)
+
     results["seconds"] = time.perf_counter() - started
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     if chart:
         write_chart(results, out / "ratios.png")
     write_markdown(results, out / "RESULTS.md", chart="ratios.png" if chart else None)
+    if "batch_dask" in results:
+        batch_dask.update_results(results["batch_dask"], out / "RESULTS.md")
     _log(f"wrote {out / 'RESULTS.md'} in {results['seconds']:.0f} s")
     return results
 
