@@ -49,9 +49,12 @@ async def cluster(workers: int, scheduler: str | None) -> AsyncIterator[Client]:
         yield client
 
 
-async def main(args: argparse.Namespace) -> int:
-    with open(args.questions, encoding="utf-8") as file:
-        questions = [line.strip() for line in file if line.strip()]
+def read_questions(path: str) -> list[str]:
+    with open(path, encoding="utf-8") as file:
+        return [line.strip() for line in file if line.strip()]
+
+
+async def main(args: argparse.Namespace, questions: list[str]) -> int:
     async with credentials() as options, cluster(args.workers, args.scheduler) as dask_client:
         counts = await run_batch(
             questions,
@@ -74,4 +77,5 @@ if __name__ == "__main__":  # the guard matters: Dask starts its workers by re-i
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scheduler", help="a running scheduler instead of a local cluster")
     parser.add_argument("--concurrency", type=int, default=20)
-    sys.exit(asyncio.run(main(parser.parse_args())))
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(main(arguments, read_questions(arguments.questions))))
