@@ -98,7 +98,7 @@ async def _dask(
         threads_per_worker=1,
         processes=True,
         asynchronous=True,
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as cluster, Client(cluster, asynchronous=True) as dask_client:
         startup = time.perf_counter() - started
         before = await dask_client.run(_worker_cpu)

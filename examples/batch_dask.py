@@ -44,7 +44,7 @@ async def cluster(workers: int, scheduler: str | None) -> AsyncIterator[Client]:
             yield client
         return
     async with LocalCluster(
-        n_workers=workers, threads_per_worker=1, asynchronous=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, asynchronous=True, dashboard_address=":0"
     ) as local, Client(local, asynchronous=True) as client:
         yield client
 

@@ -33,8 +33,8 @@ def fake_process() -> Iterator[Callable[..., FakeProcess]]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[LocalCluster]:
-    """Two worker processes, one thread each, no dashboard; shared by the module's tests."""
+    """Two worker processes, one thread each, HTTP on a free port; shared by the module's tests."""
     with dask.config.set(LEASES), LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as local:
         yield local

@@ -19,6 +19,7 @@ import pytest
 from _dask_kit import FakeProcess
 from distributed import Client, LocalCluster
 
+from textql_async import ConfigurationError
 from textql_async.distributed import run_batch
 
 
@@ -303,3 +304,58 @@ async def test_rate_is_one_limit_over_the_whole_cluster(
     busiest = max(sum(1 for u in times if t <= u < t + 0.8) for t in times)
     assert busiest <= 10, times
     assert times[-1] >= 1.5  # 30 starts at 10 a second cannot all fit in the first second
+
+
+async def test_client_options_are_checked_before_any_question(
+    cluster: LocalCluster, fake_process: Any, tmp_path: pathlib.Path
+) -> None:
+    fake = fake_process(event_delay=0.0)
+    out = tmp_path / "a.jsonl"
+    async with Client(cluster.scheduler_address, asynchronous=True) as dask_client:
+        with pytest.raises(TypeError, match="client_options are AsyncTextQL arguments"):
+            await run_batch(
+                ["q"], dask_client=dask_client, concurrency=1, out=str(out),
+                client_options={"api_kee": "typo"},
+            )
+        # accepted names, a value only a worker sees: its plugin's setup fails, and the
+        # error comes back before any question is asked
+        with pytest.raises(ConfigurationError, match="base_url must start with http"):
+            await run_batch(
+                ["never asked"], dask_client=dask_client, concurrency=1, out=str(out),
+                client_options={"api_key": "k", "base_url": "ftp://not-http"},
+            )
+        # the failed registration was cleaned up: the next run's workers are fine
+        counts = await run_batch(
+            ["asked"], dask_client=dask_client, concurrency=1, out=str(out),
+            client_options=options(fake),
+        )
+    assert counts.answered == 1 and (await stats(fake))["asks"] == {"asked": 1}
+
+
+async def test_a_partition_whose_task_failed_gives_failed_lines(
+    cluster: LocalCluster, tmp_path: pathlib.Path
+) -> None:
+    from textql_async._journal import BatchSink
+    from textql_async._journaled import Work
+    from textql_async.distributed._run import _fail_lost
+
+    def broken() -> None:
+        raise RuntimeError("worker lost its disk")
+
+    async with Client(cluster.scheduler_address, asynchronous=True) as dask_client:
+        failed = dask_client.submit(broken, pure=False)
+        finished = dask_client.submit(int, 1, pure=False)
+        with pytest.raises(RuntimeError):
+            await failed
+        await finished
+        out = tmp_path / "a.jsonl"
+        with BatchSink.open(str(out), 3) as sink:
+            sink.result({"index": 0, "question": "a", "chat_id": "c", "answer": "x", "error": None, "recovered": False})
+            await _fail_lost(
+                [failed, finished], [[Work(0, "a"), Work(1, "b")], [Work(2, "c")]], sink
+            )
+    answers = {a["index"]: a for a in lines(out)}
+    assert sorted(answers) == [0, 1]  # the finished partition's questions are not touched
+    assert answers[1]["error"] == (
+        "RuntimeError: its Dask task did not finish: RuntimeError: worker lost its disk"
+    )

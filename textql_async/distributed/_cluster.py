@@ -26,7 +26,7 @@ async def dask_client(target: int | str) -> AsyncIterator[Client]:
             threads_per_worker=1,
             processes=True,
             asynchronous=True,
-            dashboard_address=":0" if has_bokeh else None,
+            dashboard_address=":0",  # a free port: never a clash with another cluster
         ) as cluster:
             link = cluster.dashboard_link if has_bokeh else "not available (pip install bokeh)"
             print(

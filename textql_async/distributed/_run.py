@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import math
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ import anyio
 import dask.config
 from distributed import Client, Event, Future, Queue, Semaphore, Variable, wait
 
+from textql_async._client import AsyncTextQL
 from textql_async._journal import BatchCounts, BatchSink, plan_batch, result_line
 from textql_async._journaled import Recovery, Work, check_ask_args
 from textql_async.distributed._names import PartitionSpec, RunNames
@@ -65,6 +67,10 @@ async def run_batch(
     Invalid arguments raise ``TypeError`` / ``ValueError`` before anything runs.
     """
     _check(questions, concurrency, rate, out, partitions, ask_args)
+    try:  # the names only: credentials resolve on the workers, from their environment
+        inspect.signature(AsyncTextQL).bind(**dict(client_options or {}))
+    except TypeError as exc:
+        raise TypeError(f"client_options are AsyncTextQL arguments: {exc}") from None
     if not getattr(dask_client, "asynchronous", False):
         raise TypeError(
             "run_batch needs an asynchronous Dask client (Client(..., asynchronous=True)); "
@@ -151,9 +157,10 @@ async def _run(
         if rate is not None
         else None
     )
-    await dask_client.register_plugin(TextQLWorkerPlugin(client_options), name=names.plugin)
     futures: list[Future[Any]] = []
     try:
+        # setup runs on every worker now: a bad option raises here, before any question
+        await dask_client.register_plugin(TextQLWorkerPlugin(client_options), name=names.plugin)
         for state in states:
             await state.set(empty_state())
         for k, part in enumerate(parts):
@@ -222,10 +229,11 @@ async def _interrupt(
 async def _fail_lost(futures: list[Future[Any]], parts: list[list[Work]], sink: BatchSink) -> None:
     """A partition whose task failed for good: a failed line for each question left in it."""
     for future, part in zip(futures, parts, strict=False):
-        if future.status != "error":
+        if future.status == "finished":
             continue
-        error = await future.exception()
-        lost = RuntimeError(f"its Dask task failed: {type(error).__name__}: {error}")
+        error = await future.exception() if future.status == "error" else None
+        reason = f"{type(error).__name__}: {error}" if error is not None else future.status
+        lost = RuntimeError(f"its Dask task did not finish: {reason}")
         for work in part:
             if not sink.is_finished(work.index):
                 sink.result(result_line(work.index, work.query, error=lost))
