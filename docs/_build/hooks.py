@@ -34,6 +34,7 @@ PUBLIC_MODULES = {
     "textql_async.sansio.fold": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.slots": ("sansio", "Sans-IO core: textql_async.sansio"),
+    "textql_async.sansio.completion": ("sansio", "Sans-IO core: textql_async.sansio"),
 }
 
 # Pages for the names of ``textql_async.__all__``, keyed by the module defining them.
