@@ -25,12 +25,15 @@ import msgspec
 
 from textql_async._batch import BatchItem, _RateLimiter, run_batch
 from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._streaming import AnaStream
 from textql_async.models.ana import AnaResult
 from textql_async.resources.ana import AnaResource, ana_params
 from textql_async.sansio.fold import Snapshot
 
 __all__ = [
     "ASK_ARGUMENTS",
+    "CHAT_ID_GRACE",
+    "BatchInterrupted",
     "OnStarted",
     "Recovery",
     "Work",
@@ -96,31 +99,71 @@ async def recover_chat(
     )
 
 
+class BatchInterrupted(Exception):
+    """The batch was asked to stop: this question was not finished (nor failed)."""
+
+
+CHAT_ID_GRACE = 10.0
+"""On a stop, how long a question already sent waits for its chat id before it is cut."""
+
+
+async def _final(stream: AnaStream, stop: anyio.Event | None, chat_known: anyio.Event) -> AnaResult:
+    """``stream.final()``; on ``stop``, cut it - but only once its chat id is journaled."""
+    if stop is None:
+        return await stream.final()
+    result: list[AnaResult] = []
+    async with anyio.create_task_group() as group:
+
+        async def cut_on_stop() -> None:
+            await stop.wait()
+            with anyio.move_on_after(CHAT_ID_GRACE):  # a sent question is never left unjournaled
+                await chat_known.wait()
+            group.cancel_scope.cancel()
+
+        group.start_soon(cut_on_stop)
+        result.append(await stream.final())
+        group.cancel_scope.cancel()
+    if not result:
+        raise BatchInterrupted("the batch stopped while this question was in flight")
+    return result[0]
+
+
 async def answer_one(
     ana: AnaResource,
     work: Work,
     ask_args: Mapping[str, Any],
     on_started: OnStarted | None,
     recovery: Recovery,
+    stop: anyio.Event | None = None,
 ) -> AnaResult:
-    """Ask ``work`` (or recover it); ``on_started`` runs the moment its chat id arrives."""
+    """Ask ``work`` (or recover it); ``on_started`` runs the moment its chat id arrives.
+
+    ``stop`` set: a question not sent yet raises :class:`BatchInterrupted` at once, one in
+    flight once its chat id is out (a later run recovers it).
+    """
+    if stop is not None and stop.is_set():
+        raise BatchInterrupted("the batch stopped before this question was asked")
     if work.chat_id is not None:
         return await recover_chat(ana, work.chat_id, None, recovery)
     pending: list[asyncio.Future[None]] = []
+    chat_known = anyio.Event()
 
     def started(chat_id: str) -> None:
-        if on_started is None:
-            return
-        outcome = on_started(work.index, chat_id)
-        if inspect.isawaitable(outcome):
-            pending.append(asyncio.ensure_future(outcome))
+        if on_started is not None:
+            outcome = on_started(work.index, chat_id)
+            if inspect.isawaitable(outcome):
+                pending.append(asyncio.ensure_future(outcome))
+        if pending:
+            pending[-1].add_done_callback(lambda _: chat_known.set())
+        else:
+            chat_known.set()
 
     stream = ana.stream(work.query, **ask_args)
     stream.on_chat_id(started)
     try:
         try:
             async with stream:
-                return await stream.final()
+                return await _final(stream, stop, chat_known)
         except (StreamError, APITimeoutError) as exc:
             snapshot = exc.snapshot
             if not (exc.recoverable and snapshot is not None and snapshot.chat_id):
@@ -143,12 +186,15 @@ def journaled_batch(
     lease: Lease | None = None,
     pace: Callable[[], Awaitable[None]] | None = None,
     recovery: Recovery | None = None,
+    stop: anyio.Event | None = None,
 ) -> AsyncGenerator[BatchItem, None]:
     """Run ``works``; yield a :class:`BatchItem` (``query`` is the :class:`Work`) per question.
 
     ``pace`` (instead of ``rate``'s local spacing) is awaited before each question is
-    asked, inside its lease. Arguments are checked here, before any request
-    (``TypeError`` / ``ValueError``).
+    asked, inside its lease. Setting ``stop`` ends the batch gracefully: nothing new is
+    asked, and a question in flight is cut once its chat id is journaled; both come back
+    as items whose ``error`` is a :class:`BatchInterrupted`. Arguments are checked here,
+    before any request (``TypeError`` / ``ValueError``).
     """
     args = dict(ask_args or {})
     for work in works:
@@ -161,7 +207,7 @@ def journaled_batch(
         async with hold():
             if work.chat_id is None:
                 await wait()  # recoveries start nothing: they are not paced
-            return await answer_one(ana, work, args, on_started, recover)
+            return await answer_one(ana, work, args, on_started, recover, stop)
 
     return run_batch(
         one, [{"query": w.query, "work": w} for w in works], concurrency=concurrency

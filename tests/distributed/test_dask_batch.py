@@ -164,8 +164,9 @@ def cli_env(fake: FakeProcess) -> dict[str, str]:
     return env
 
 
+@pytest.mark.parametrize("on_dask", [True, False], ids=["dask", "single-process"])
 async def test_sigint_then_rerun_asks_only_the_never_started(
-    cluster: LocalCluster, fake_process: Any, tmp_path: pathlib.Path
+    cluster: LocalCluster, fake_process: Any, tmp_path: pathlib.Path, on_dask: bool
 ) -> None:
     fake = fake_process(event_delay=0.035)
     questions = [f"interrupt question {i}" for i in range(60)]
@@ -174,9 +175,10 @@ async def test_sigint_then_rerun_asks_only_the_never_started(
     out = tmp_path / "answers.jsonl"
     argv = [
         "-m", "textql_async.cli", "batch", str(source), "--out", str(out),
-        "--concurrency", "10", "--dask", cluster.scheduler_address,
-        "--recover-stable-for", "0.3",
+        "--concurrency", "10", "--recover-stable-for", "0.3",
     ]
+    if on_dask:
+        argv += ["--dask", cluster.scheduler_address]
     import sys
 
     first = await asyncio.create_subprocess_exec(

@@ -15,11 +15,15 @@ otherwise the command is quiet.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from textql_async._batch import BatchItem
 from textql_async._client import AsyncTextQL
@@ -31,7 +35,7 @@ from textql_async._journal import (
     plan_batch,
     result_line,
 )
-from textql_async._journaled import Recovery, Work, journaled_batch, work_of
+from textql_async._journaled import BatchInterrupted, Recovery, Work, journaled_batch, work_of
 from textql_async.cli._output import has_rich
 
 if TYPE_CHECKING:
@@ -269,7 +273,10 @@ async def run_batch_command(client: AsyncTextQL, options: BatchOptions) -> None:
     ask_args: dict[str, Any] = {}
     if options.dataset is not None:
         ask_args["dataset"] = options.dataset
-    with progress_bar(len(works)) as bar, BatchSink.open(options.out, len(works), bar) as sink:
+    stop = anyio.Event()
+    with progress_bar(len(works)) as bar, BatchSink.open(
+        options.out, len(works), bar
+    ) as sink, _graceful_interrupt(stop):
         batch = journaled_batch(
             client.ana,
             works,
@@ -278,9 +285,37 @@ async def run_batch_command(client: AsyncTextQL, options: BatchOptions) -> None:
             ask_args=ask_args,
             on_started=sink.started if options.out is not None else None,
             recovery=options.recovery,
+            stop=stop,
         )
         async with aclosing(batch):  # leaving early cancels the questions in flight at once
             async for item in batch:
+                if isinstance(item.error, BatchInterrupted):
+                    continue  # journaled as started (a rerun recovers it) or never asked
                 work = work_of(item)
                 sink.result(result_line(work.index, work.query, item.result, item.error))
+    if stop.is_set():
+        raise KeyboardInterrupt
     summarize(sink.counts, len(plan.skipped), options.out)
+
+
+@contextmanager
+def _graceful_interrupt(stop: anyio.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (nothing new is asked; questions in flight end once
+    their chat id is journaled); a second one cancels at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def interrupted() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

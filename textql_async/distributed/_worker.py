@@ -17,8 +17,9 @@ with three cluster-wide pieces:
   partition's state first, skips what was finished and recovers from the chat
   history what was started - it never asks those again.
 
-An interruption (the client sets the run's stop ``Event``) cancels the questions
-in flight after their ``started`` messages are out, and the task returns.
+An interruption (the client sets the run's stop ``Event``, polled every 0.1 s)
+starts nothing new and cuts each question in flight once its ``started`` message
+is out - one sent but without a chat id yet waits for it - and the task returns.
 """
 
 from __future__ import annotations
@@ -35,13 +36,13 @@ from distributed import Event, Queue, Semaphore, Variable, get_client, get_worke
 
 from textql_async._client import AsyncTextQL
 from textql_async._journal import result_line
-from textql_async._journaled import Work, journaled_batch, work_of
+from textql_async._journaled import BatchInterrupted, Work, journaled_batch, work_of
 from textql_async.distributed._names import PartitionSpec
 from textql_async.distributed._plugin import plugin_of, worker_client
 
 __all__ = ["empty_state", "rate_leases", "run_partition"]
 
-_STOP_POLL = 0.25
+_STOP_POLL = 0.1
 _RESULTS_EVERY = 0.05  # seconds between result batches
 _RESULTS_BATCH = 50
 _LEASE_TIMEOUT = "distributed.scheduler.locks.lease-timeout"
@@ -158,6 +159,7 @@ async def _run(
 
     answered = 0
     interrupted = False
+    stopping = anyio.Event()
     batch = journaled_batch(
         client.ana,
         works,
@@ -167,9 +169,10 @@ async def _run(
         lease=lease,
         pace=pace if starts is not None else None,
         recovery=spec.recovery,
+        stop=stopping,
     )
 
-    async def watch(scope: anyio.CancelScope) -> None:
+    async def watch() -> None:
         nonlocal interrupted
         # polled, not stop.wait(): a cancelled long-poll logs errors on the scheduler
         while True:
@@ -177,7 +180,7 @@ async def _run(
                 break
             await anyio.sleep(_STOP_POLL)
         interrupted = True
-        scope.cancel()
+        stopping.set()  # nothing new starts; questions in flight end once journaled
 
     unsent: list[dict[str, Any]] = []
     sending = asyncio.Lock()
@@ -199,11 +202,15 @@ async def _run(
             await anyio.sleep(_RESULTS_EVERY)
             await send_results()
 
+    if await stop.is_set():  # a partition that starts after the interruption asks nothing
+        return {"partition": spec.number, "finished": 0, "interrupted": True}
     async with anyio.create_task_group() as group:
-        group.start_soon(watch, group.cancel_scope)
+        group.start_soon(watch)
         group.start_soon(send_every_so_often)
         async with aclosing(batch):
             async for item in batch:
+                if isinstance(item.error, BatchInterrupted):
+                    continue  # not finished: journaled as started (or never asked)
                 work = work_of(item)
                 unsent.append(result_line(work.index, work.query, item.result, item.error))
                 answered += 1
