@@ -112,6 +112,7 @@ async def _final(stream: AnaStream, stop: anyio.Event | None, chat_known: anyio.
     if stop is None:
         return await stream.final()
     result: list[AnaResult] = []
+    failed: list[Exception] = []
     async with anyio.create_task_group() as group:
 
         async def cut_on_stop() -> None:
@@ -121,8 +122,13 @@ async def _final(stream: AnaStream, stop: anyio.Event | None, chat_known: anyio.
             group.cancel_scope.cancel()
 
         group.start_soon(cut_on_stop)
-        result.append(await stream.final())
+        try:
+            result.append(await stream.final())
+        except Exception as exc:  # raised as itself, not as an exception group
+            failed.append(exc)
         group.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
     if not result:
         raise BatchInterrupted("the batch stopped while this question was in flight")
     return result[0]

@@ -11,6 +11,7 @@ import json
 import pathlib
 from typing import Any
 
+import anyio
 import pytest
 
 from textql_async._journal import BatchSink, plan_batch
@@ -166,3 +167,23 @@ def test_unwritable_out_is_a_clear_error(tmp_path: pathlib.Path, capsys: pytest.
     source.write_text("one\n")
     code = main(["batch", str(source), "--out", str(tmp_path / "no" / "a.jsonl"), "--base-url", "http://127.0.0.1:9"])
     assert code == 2 and "cannot write" in capsys.readouterr().err
+
+
+async def test_a_stop_asks_nothing_new_and_cuts_in_flight_questions_once_journaled() -> None:
+    from textql_async._journaled import BatchInterrupted
+
+    started: list[int] = []
+    stop = anyio.Event()
+    async with FakeTextQL(SECRET, MEMBER) as fake, fake.client() as client:
+        fake.inject(Stall(after_events=3), question="stuck")
+
+        def on_started(index: int, chat_id: str) -> None:
+            started.append(index)
+            stop.set()  # interrupted right after the chat id arrived
+
+        works = [Work(0, "stuck"), Work(1, "never asked")]
+        batch = journaled_batch(client.ana, works, concurrency=1, on_started=on_started, stop=stop)
+        items = [item async for item in batch]
+        assert asks(fake) == {"stuck": 1}
+    assert started == [0]
+    assert all(isinstance(item.error, BatchInterrupted) for item in items) and len(items) == 2
