@@ -53,6 +53,7 @@ class SSEDecoder:
         "_data_size",
         "_event",
         "_head",
+        "_id_buffer",
         "_last_id",
         "_line",
         "_max",
@@ -74,12 +75,18 @@ class SSEDecoder:
         self._data_size = 0
         self._event: bytes = b""
         self._retry: int | None = None
-        self._last_id: str | None = None
+        self._id_buffer: str | None = None  # the spec's "last event ID buffer"
+        self._last_id: str | None = None  # its "last event ID string": set at each blank line
         self._names: dict[bytes, str] = {}  # cache of decoded event names
 
     @property
     def last_event_id(self) -> str:
-        """The last event id the stream set ("" when none), for a reconnection header."""
+        """The last event id the stream set ("" when none), for a ``Last-Event-ID`` header.
+
+        As the spec says, an ``id`` counts only once its block ended (its blank line
+        arrived): an event cut off by the end of the stream does not move it, so a client
+        resuming from it does not skip the lost event.
+        """
         return self._last_id or ""
 
     @property
@@ -135,6 +142,7 @@ class SSEDecoder:
         self._data_size = 0
         self._event = b""
         self._retry = None
+        self._id_buffer = self._last_id  # an id in the discarded event never counted
         self._pending_cr = False
         self._head = b""
         return []
@@ -154,6 +162,7 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         for line in lines:
             if not line:
+                self._last_id = self._id_buffer  # the spec's dispatch step 1, data or not
                 if self._data:
                     events.append(self._dispatch())
                 else:
@@ -184,7 +193,7 @@ class SSEDecoder:
                 self._event = value
             elif field == b"id":
                 if b"\x00" not in value:
-                    self._last_id = value.decode("utf-8", "replace")
+                    self._id_buffer = value.decode("utf-8", "replace")
             elif field == b"retry":
                 if value.isdigit():
                     self._retry = int(value)
