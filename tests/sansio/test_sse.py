@@ -559,6 +559,34 @@ def test_last_event_id_the_same_in_any_chunking(size: int) -> None:
     assert decoder.last_event_id == "2"
 
 
+def test_retry_in_a_block_without_data_is_kept() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"retry: 2500\n\ndata: x\n\n")
+    assert pairs(events) == [("message", "x")]
+    assert events[0].retry == 2500
+    assert decoder.retry == 2500
+
+
+def test_retry_is_stream_state_across_blocks() -> None:
+    decoder = SSEDecoder()
+    assert decoder.retry is None
+    events = decoder.feed(b"retry: 5\ndata: a\n\ndata: b\n\nretry: 7\ndata: c\n\n")
+    assert [e.retry for e in events] == [5, 5, 7]
+    assert decoder.retry == 7
+    decoder.feed(b"retry: nope\ndata: d\n")  # invalid: ignored; then the event is cut off
+    decoder.close()
+    assert decoder.retry == 7
+    assert decoder.feed(b"data: e\n\n")[0].retry == 7
+
+
+def test_retry_applies_at_once_even_in_an_event_cut_off() -> None:
+    # the spec sets the reconnection time when the field is read, not at dispatch
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\nretry: 3000\ndata: lost\n")
+    decoder.close()
+    assert decoder.retry == 3000
+
+
 def test_retry_digits() -> None:
     events = decode_one(b"retry: 1500\ndata: x\n\n")
     assert events[0].retry == 1500

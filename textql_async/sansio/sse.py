@@ -31,7 +31,9 @@ class ServerSentEvent(msgspec.Struct, frozen=True, gc=False):
 
     ``id`` is the stream's last event id when the event was dispatched (it
     persists across events, as the spec says); ``None`` until any ``id`` field
-    was seen. ``retry`` is the reconnection time the event's block carried, if any.
+    was seen. ``retry`` is the stream's reconnection time (ms) when the event was
+    dispatched: stream state set by the last valid ``retry`` field, in this block or
+    an earlier one (even one without data); ``None`` until any was seen.
     """
 
     event: str = "message"
@@ -74,7 +76,7 @@ class SSEDecoder:
         self._data: list[bytes] = []
         self._data_size = 0
         self._event: bytes = b""
-        self._retry: int | None = None
+        self._retry: int | None = None  # the reconnection time: stream state, never reset
         self._id_buffer: str | None = None  # the spec's "last event ID buffer"
         self._last_id: str | None = None  # its "last event ID string": set at each blank line
         self._names: dict[bytes, str] = {}  # cache of decoded event names
@@ -88,6 +90,15 @@ class SSEDecoder:
         resuming from it does not skip the lost event.
         """
         return self._last_id or ""
+
+    @property
+    def retry(self) -> int | None:
+        """The reconnection time in ms the stream set last (``None`` when it set none).
+
+        Stream state, as the spec says: a ``retry`` field applies at once and is kept
+        across blocks, also when its block carries no data.
+        """
+        return self._retry
 
     @property
     def pending(self) -> bool:
@@ -141,7 +152,6 @@ class SSEDecoder:
         self._data = []
         self._data_size = 0
         self._event = b""
-        self._retry = None
         self._id_buffer = self._last_id  # an id in the discarded event never counted
         self._pending_cr = False
         self._head = b""
@@ -167,7 +177,6 @@ class SSEDecoder:
                     events.append(self._dispatch())
                 else:
                     self._event = b""
-                    self._retry = None
                 continue
             colon = line.find(b":")
             if colon == 0:
@@ -212,7 +221,6 @@ class SSEDecoder:
         self._data = []
         self._data_size = 0
         self._event = b""
-        self._retry = None
         return event
 
     def _event_name(self, raw: bytes) -> str:
