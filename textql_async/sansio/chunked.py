@@ -42,6 +42,7 @@ __all__ = ["AnaDecoder"]
 _PREFIX = b"event: block\ndata: "
 _SEPARATOR = b"\n\n" + _PREFIX  # one event's end and the next event's start
 _SHRINK = len(_SEPARATOR) - 1  # bytes saved per separator replaced by one newline
+_LF = 0x0A
 _MAX_TAIL = 64 * 1024  # a partial event longer than this is buffered by the SSE decoder
 
 
@@ -74,13 +75,23 @@ class AnaDecoder:
     message: later bytes are ignored.
     """
 
-    __slots__ = ("_fast", "_fold", "_max", "_sse", "_tail", "fast_chunks", "slow_chunks")
+    __slots__ = (
+        "_fast",
+        "_fold",
+        "_max",
+        "_sse",
+        "_tail",
+        "_tail_limit",
+        "fast_chunks",
+        "slow_chunks",
+    )
 
     def __init__(self, fold: AnaFold | None = None, max_event_size: int = DEFAULT_MAX_EVENT_SIZE):
         self._fold = fold if fold is not None else AnaFold()
         self._sse = SSEDecoder(max_event_size)
         self._max = max_event_size
-        self._tail = b""  # fast mode: the bytes after the last complete event
+        self._tail_limit = min(_MAX_TAIL, max_event_size)
+        self._tail = bytearray()  # fast mode: the bytes after the last complete event
         self._fast = False  # the SSE decoder is idle at an event boundary and we hold the tail
         #: how many chunks (regions) took the fast path and the general path (for benchmarks)
         self.fast_chunks = 0
@@ -98,7 +109,7 @@ class AnaDecoder:
 
     def close(self) -> None:
         """End of stream: an unterminated last event is discarded, as the SSE spec says."""
-        self._tail = b""
+        self._tail = bytearray()
         self._sse.close()
 
     def feed(self, chunk: bytes, *, coalesce: bool = False) -> list[BlockUpdate]:
@@ -107,27 +118,36 @@ class AnaDecoder:
             return []
         if not self._fast:
             return self._enter_fast(chunk, coalesce)
-        buffer = self._tail + chunk if self._tail else chunk
-        if b"\r" in chunk:
+        tail = self._tail
+        if chunk.find(b"\r") >= 0:  # (faster than ``in`` for bytes)
             # CR line endings need the pending-CR rules: hand everything to the SSE decoder.
-            self._tail = b""
+            self._tail = bytearray()
             self._fast = False
-            return self._slow(buffer, coalesce)
-        end = buffer.rfind(b"\n\n")
+            return self._slow(bytes(tail) + chunk if tail else chunk, coalesce)
+        # Only the new chunk is scanned (and the one byte before it): with small chunks a
+        # rescan of the buffered tail per feed would be quadratic in an event's size.
+        end = chunk.rfind(b"\n\n")
         if end < 0:
-            if len(buffer) > min(_MAX_TAIL, self._max):
-                # a big event arriving in pieces: the SSE decoder buffers it in linear time
-                # (and enforces max_event_size); _enter_fast resumes at the next boundary
-                self._tail = b""
-                self._fast = False
-                return self._slow(buffer, coalesce)
-            self._tail = buffer
-            return []
+            if tail and tail[-1] == _LF and chunk[0] == _LF:
+                end = -1  # the blank line straddles the two chunks
+            else:
+                tail += chunk  # amortized O(len(chunk)): a bytearray grows in place
+                if len(tail) > self._tail_limit:
+                    # a big event arriving in pieces: the SSE decoder buffers it in linear
+                    # time (and enforces max_event_size); _enter_fast resumes at a boundary
+                    self._tail = bytearray()
+                    self._fast = False
+                    return self._slow(bytes(tail), coalesce)
+                return []
         end += 2
-        if end == len(buffer):
-            region, self._tail = buffer, b""
+        if tail:
+            region = bytes(tail) + chunk[:end]
+            self._tail = bytearray(chunk[end:])
+        elif end == len(chunk):
+            region = chunk
         else:
-            region, self._tail = buffer[:end], buffer[end:]
+            region = chunk[:end]
+            self._tail = bytearray(chunk[end:])
         if len(region) > self._max:
             return self._slow(region, coalesce)
         return self._region(region, coalesce)
@@ -201,7 +221,7 @@ class AnaDecoder:
             if update is not None:
                 updates.append(update)
             elif fold.done:
-                self._tail = b""
+                self._tail = bytearray()
                 break
         return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
 
