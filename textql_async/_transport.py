@@ -18,6 +18,7 @@ import anyio
 import msgspec
 
 from textql_async._config import Settings, Timeout
+from textql_async._deadline import deadline
 from textql_async._exceptions import (
     CONNECT_CODE_ERRORS,
     CONNECT_RETRY_CODES,
@@ -249,9 +250,10 @@ class Transport:
         while True:
             if self._closed:
                 raise APIConnectionError("the client is closed")
-            log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
+            if log.isEnabledFor(logging.DEBUG):  # the redacted copy only when it is logged
+                log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
             try:
-                with anyio.fail_after(header_timeout) if header_timeout else _nullcontext():
+                with deadline(header_timeout or None):  # one timer, no anyio scope per request
                     response = await session.request(
                         method,
                         url,

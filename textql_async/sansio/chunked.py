@@ -41,8 +41,10 @@ __all__ = ["AnaDecoder"]
 
 _PREFIX = b"event: block\ndata: "
 _SEPARATOR = b"\n\n" + _PREFIX  # one event's end and the next event's start
-_SHRINK = len(_SEPARATOR) - 1  # bytes saved per separator replaced by one newline
 _LF = 0x0A
+_BOM_FIRST = 0xEF  # the first byte of a UTF-8 byte order mark
+# metadata event names read without the SSE decoder when their event has the plain shape
+_PLAIN_NAMES = {name.encode(): name for name in ("chatId", "userMsgId", "assistantMsgId", "message")}
 _MAX_TAIL = 64 * 1024  # a partial event longer than this is buffered by the SSE decoder
 
 
@@ -161,8 +163,8 @@ class AnaDecoder:
         if not region.startswith(_PREFIX):
             cut = region.find(_SEPARATOR) + 2  # where the first plain block event starts
             if cut < 2:
-                return self._slow(region, coalesce)
-            head = self._slow(region[:cut], coalesce)
+                return self._general(region, coalesce)
+            head = self._general(region[:cut], coalesce)
             if self._fold.done:
                 return head
             return _join(head, self._region(region[cut:], coalesce), coalesce)
@@ -172,7 +174,7 @@ class AnaDecoder:
             if fast is None:
                 return self._slow(region, coalesce)
             self.fast_chunks += 1
-            return _join(fast, self._slow(region[last:], coalesce), coalesce)
+            return _join(fast, self._general(region[last:], coalesce), coalesce)
         fast = self._fast_region(region, coalesce)
         if fast is None:
             return self._slow(region, coalesce)
@@ -182,6 +184,11 @@ class AnaDecoder:
     def _enter_fast(self, chunk: bytes, coalesce: bool) -> list[BlockUpdate]:
         """General path up to the first event boundary of ``chunk``; fast mode after it."""
         sse = self._sse
+        if not sse._started and not sse._head and chunk[0] != _BOM_FIRST:
+            sse._started = True  # no byte order mark can follow: nothing to strip
+        if sse._started and not sse.pending and not sse._pending_cr:
+            self._fast = True  # the SSE decoder is idle at an event boundary
+            return self.feed(chunk, coalesce=coalesce)
         split = -1
         if not sse._pending_cr and b"\r" not in chunk:
             split = chunk.find(b"\n\n")
@@ -202,6 +209,38 @@ class AnaDecoder:
             return more
         updates += more
         return _newest_per_slot(updates) if coalesce else updates
+
+    def _general(self, region: bytes, coalesce: bool) -> list[BlockUpdate]:
+        """Complete events that are not plain block events (fast mode: LF only, the SSE
+        decoder idle at an event boundary).
+
+        Plain two-line metadata events (``event: chatId\\ndata: ...``: Ana's first three and
+        its ``done``) are read with a few ``bytes`` operations, as the SSE decoder would
+        read them: no ``id``, ``retry`` or other field, one data line, so its state does not
+        change. The first event of any other shape and everything after it go through it.
+        """
+        fold = self._fold
+        updates: list[BlockUpdate] = []
+        pos = 0
+        size = len(region)
+        while pos < size and region.startswith(b"event: ", pos):
+            line_end = region.find(b"\n", pos + 7)
+            name = _PLAIN_NAMES.get(region[pos + 7 : line_end])
+            if name is None or not region.startswith(b"data: ", line_end + 1):
+                break
+            end = region.find(b"\n", line_end + 7)
+            if end < 0 or not region.startswith(b"\n\n", end):
+                break
+            update = fold.feed(name, region[line_end + 7 : end].decode("utf-8", "replace"))
+            pos = end + 2
+            if update is not None:
+                updates.append(update)
+            elif fold.done:
+                self._tail = bytearray()
+                return updates
+        if pos == size:
+            return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
+        return _join(updates, self._slow(region[pos:] if pos else region, coalesce), coalesce)
 
     # -- the general path ---------------------------------------------------------------------
 
@@ -229,9 +268,10 @@ class AnaDecoder:
 
     def _fast_region(self, region: bytes, coalesce: bool) -> list[BlockUpdate] | None:
         """Decode a run of plain block events in one msgspec call; ``None`` if it is not one."""
-        joined = region.replace(_SEPARATOR, b"\n")
-        events = (len(region) - len(joined)) // _SHRINK + 1
-        payload = memoryview(joined)[len(_PREFIX) :]
+        # split + join: one search pass (``replace`` with a shorter replacement makes two)
+        parts = region.split(_SEPARATOR)
+        events = len(parts)
+        payload = memoryview(b"\n".join(parts) if events > 1 else region)[len(_PREFIX) :]
         try:
             blocks: list[Any] = (_lazy_lines if coalesce else _full_lines).decode_lines(payload)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
