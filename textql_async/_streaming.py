@@ -46,6 +46,8 @@ class AnaStream(ReaderStream):
     HTTP response at once.
     """
 
+    __slots__ = ("_coalesce", "_decoder", "_fold")
+
     def __init__(
         self,
         opener: Opener,
