@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks.contenders import DictFold, chunked
+from benchmarks.timing import interleaved
 from benchmarks.workloads import Workload, fold_scaling
 from textql_async.models.ana import Block, decode_block
 from textql_async.sansio.chunked import AnaDecoder
@@ -25,6 +26,7 @@ __all__ = [
     "bench_fold_scaling",
     "bench_linearity",
     "bench_coalescing",
+    "bench_small_chunks",
     "count_decoded_blocks",
 ]
 
@@ -301,3 +303,41 @@ def profile_groups(profiler: Any) -> dict[str, float]:
     for (filename, _line, name), (_cc, _calls, tottime, _cum, _callers) in stats.items():
         groups[_group(filename, name)] += tottime * 1e3
     return groups
+
+
+# -- small chunks ---------------------------------------------------------------------------
+
+
+def _every_version(chunks: list[bytes]) -> None:
+    decoder = AnaDecoder()
+    for chunk in chunks:
+        decoder.feed(chunk)
+
+
+def _general_path(chunks: list[bytes]) -> None:
+    sse = SSEDecoder()
+    fold = AnaFold()
+    for chunk in chunks:
+        for event in sse.feed(chunk):
+            fold.feed(event.event, event.data)
+
+
+def bench_small_chunks(
+    streams: tuple[bytes, bytes], sizes: tuple[int, ...], *, repeats: int
+) -> dict[str, Any]:
+    """An answer cut into pieces of ``sizes`` bytes: the fast path (AnaDecoder, every
+    version) against the general path (SSEDecoder + AnaFold.feed), interleaved, medians; and
+    the same for an answer about 4x longer (linear: the time grows with the bytes)."""
+    rows = []
+    for size in sizes:
+        row: dict[str, Any] = {"chunk": size}
+        for label, data in (("small", streams[0]), ("large", streams[1])):
+            chunks = [data[i : i + size] for i in range(0, len(data), size)]
+            runs = {
+                "fast": lambda c=chunks: _every_version(c),
+                "general": lambda c=chunks: _general_path(c),
+            }
+            times = interleaved(runs, repeats, warmup=False)
+            row[label] = {k: statistics.median(v) for k, v in times.items()}
+        rows.append(row)
+    return {"bytes": [len(s) for s in streams], "rows": rows, "repeats": repeats}

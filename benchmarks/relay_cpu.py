@@ -41,7 +41,7 @@ from textql_async import AsyncTextQL
 from textql_async._streaming import result_from_snapshot
 from textql_async.sansio.chunked import AnaDecoder
 
-__all__ = ["LOOPS", "WORKLOADS", "bench_relay", "loop_available", "profile_relay"]
+__all__ = ["LOOPS", "WORKLOADS", "bench_relay", "loop_available", "profile_relay", "run_on"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPS = ("asyncio", "uvloop")
@@ -50,7 +50,7 @@ WORKLOADS = {
     SHORT: "short answer, N asks via gather: client CPU per answer",
     "big@65536": "big answer written in 64 KiB pieces: wall per answer",
     "big@1048576": "big answer written in 1 MiB pieces: wall per answer",
-    "big@event": "big answer, one write per event: wall per answer",
+    "big@event": "big answer, one write per event: client CPU per answer",
 }
 CONTENDERS = ("raw", "floor", "ask")
 _CONNECTIONS = 256
@@ -75,7 +75,8 @@ def _new_loop(loop: str) -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def _run(loop: str, coro: Awaitable[Any]) -> Any:
+def run_on(loop: str, coro: Awaitable[Any]) -> Any:
+    """Run ``coro`` to its end on a new ``loop`` (``asyncio`` or ``uvloop``)."""
     event_loop = _new_loop(loop)
     try:
         return event_loop.run_until_complete(coro)
@@ -242,13 +243,11 @@ def profile_relay(url: str, *, n: int, workloads: list[str]) -> dict[str, Any]:
 
 def main() -> None:
     command, url, loop, *rest = sys.argv[1:]
-    if os.environ.get("BENCH_NOGC"):
-        gc.disable()
     if command == "client":
         rounds, n, workloads = int(rest[0]), int(rest[1]), rest[2].split(",")
-        row = _run(loop, _client_rounds(url, rounds, n, workloads))
+        row = run_on(loop, _client_rounds(url, rounds, n, workloads))
     elif command == "profile":
-        row = _run(loop, _profile(url, rest[0], int(rest[1])))
+        row = run_on(loop, _profile(url, rest[0], int(rest[1])))
     else:
         raise SystemExit("usage: python -m benchmarks.relay_cpu client|profile URL LOOP ...")
     print(json.dumps(row))
