@@ -28,6 +28,7 @@ from textql_async._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RecoveryTimeoutError,
     ServerError,
     StreamError,
     TextQLError,
@@ -180,6 +181,11 @@ from textql_async.models.v2_chats import (
     UnknownEvent,
 )
 from textql_async.resources._sandcastle_files import SandboxDownload
+from textql_async.sansio.completion import (
+    DEFAULT_RECOVER_STABLE_FOR,
+    CompletionDecision,
+    decide_completion,
+)
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
 
@@ -226,6 +232,7 @@ __all__ = [
     "ChatSummaryValue",
     "ChatThread",
     "ChatThreadMessage",
+    "CompletionDecision",
     "ConfigurationError",
     "ConflictError",
     "Connector",
@@ -236,6 +243,7 @@ __all__ = [
     "ConnectorTypeInfo",
     "Conversation",
     "ConversationMessage",
+    "DEFAULT_RECOVER_STABLE_FOR",
     "DataSource",
     "DatabaseConnector",
     "DatabaseType",
@@ -282,6 +290,7 @@ __all__ = [
     "PythonBlock",
     "PythonResult",
     "RateLimitError",
+    "RecoveryTimeoutError",
     "RedshiftMetadata",
     "RemoveMemberResult",
     "ReportBlock",
@@ -336,5 +345,6 @@ __all__ = [
     "V1SortDirection",
     "ValidationError",
     "__version__",
+    "decide_completion",
     "embed_url",
 ]
