@@ -472,7 +472,8 @@ def _why(r: dict[str, Any]) -> list[str]:
         out += [
             f"**Final path vs the floor** ({mem[OURS_FINAL] / mem[FLOOR]:.2f}x). The floor is one "
             "C-level split per chunk. The final path also rewrites each region of plain events "
-            "into JSON lines (`bytes.replace`: a second copy and scan of every byte), decodes "
+            "into JSON lines (`bytes.split` on the separator and a join: a second copy of every "
+            "byte), decodes "
             "them in one msgspec call per chunk, and coalesces them in Python (one dict store "
             "per event in `_apply_lazy`). Profile of one final-path run on workload 1 "
             "(cProfile, own time):",

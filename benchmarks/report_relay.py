@@ -222,7 +222,8 @@ def _profiles(r: dict[str, Any]) -> list[str]:
         "### Where the client's CPU goes (profiles)",
         "",
         "cProfile of the client process on asyncio, one run of each workload (the profiler "
-        "slows Python code more than C code, so shares are indicative). Own time by package, "
+        "slows Python code more than C code, so shares are indicative; a collector pause "
+        "counts as the own time of the function that triggered it). Own time by package, "
         "for the raw read and for `ask()`, then `ask()`'s top functions by own time.",
         "",
     ]
@@ -237,9 +238,9 @@ def _profiles(r: dict[str, Any]) -> list[str]:
         ]
         raw = prof["raw"]["groups_ms"]
         ask = prof["ask"]["groups_ms"]
-        busy = sum(v for k, v in ask.items() if "epoll" not in k)
+        busy = sum(v for k, v in ask.items() if not k.startswith("waiting"))
         for name, ms in sorted(ask.items(), key=lambda kv: -kv[1]):
-            share = f"{ms / busy:.0%}" if "epoll" not in name and busy else "idle"
+            share = f"{ms / busy:.0%}" if not name.startswith("waiting") and busy else "idle"
             out.append(f"| {name} | {raw.get(name, 0):,.1f} | {ms:,.1f} | {share} |")
         out += [
             "",

@@ -4,11 +4,14 @@ At tens of thousands of events per answer, per-event Python work is the cost
 that matters. Most of an Ana stream is a run of events of exactly one shape,
 ``event: block\\ndata: <json>\\n\\n``. For a run of complete events of that shape
 (verified with C-level ``bytes`` operations), the block payloads are handed to
-msgspec in ONE call per chunk, as JSON lines. Anything else (CR line endings,
-comments, multi-line data, other event names, a malformed or unknown block)
-goes through :class:`SSEDecoder` and :meth:`AnaFold.feed` event by event, so
-both paths give exactly the same results (a property test feeds both the same
-streams).
+msgspec in ONE call per chunk, as JSON lines. Ana's plain two-line metadata
+events (``chatId``, ``userMsgId``, ``assistantMsgId``, ``done``) are read with a
+few ``bytes`` operations. Anything else (CR line endings, comments, multi-line
+data, other event names, a malformed or unknown block) goes through
+:class:`SSEDecoder` and :meth:`AnaFold.feed` event by event, so both paths give
+exactly the same results (a property test feeds both the same streams, in any
+chunking down to single bytes). The cost is linear in the bytes whatever the
+chunking: a partial event waits in a ``bytearray`` and only new bytes are scanned.
 
 With ``coalesce=True`` only the newest version of each block id in a chunk is
 decoded into a Struct: a consumer slower than the network does not pay for
