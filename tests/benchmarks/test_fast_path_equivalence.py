@@ -306,3 +306,22 @@ def test_a_blank_line_split_across_two_pieces_ends_the_event_at_once() -> None:
     updates = decoder.feed(b"\n")
     assert [u.block.id for u in updates] == ["a"]
     assert not decoder.pending
+
+
+def test_plain_metadata_takes_no_general_path() -> None:
+    """Ana's plain metadata (first three events, done) are read without the SSE decoder,
+    and give the same answer as the general path."""
+    data = (
+        b'event: chatId\ndata: "c-1"\n\nevent: userMsgId\ndata: 7\n\n'
+        b'event: assistantMsgId\ndata: "8"\n\n'
+        b'event: block\ndata: {"tag":"TextBlock","contents":"hi","id":"a"}\n\n'
+        b'event: message\ndata: "done"\n\n'
+    )
+    decoder = AnaDecoder()
+    updates = decoder.feed(data)
+    assert decoder.slow_chunks == 0
+    _expected, reference = _reference([data])
+    assert decoder.fold.snapshot == reference.snapshot
+    snapshot = decoder.fold.snapshot
+    assert (snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id) == ("c-1", 7, 8)
+    assert snapshot.done and [u.block.id for u in updates] == ["a"]
