@@ -48,6 +48,8 @@ class AnaStream(ReaderStream):
     HTTP response at once.
     """
 
+    __slots__ = ("_chat_id_callbacks", "_coalesce", "_decoder", "_fold")
+
     def __init__(
         self,
         opener: Opener,

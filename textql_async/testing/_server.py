@@ -175,7 +175,9 @@ class FakeTextQL:
             original(handler, transport)
 
         server.connection_made = connection_made  # type: ignore[method-assign]
-        site = web.TCPSite(runner, self.host, self.port)
+        # a listen queue for a thousand clients connecting at once: with aiohttp's default
+        # of 128, the rest see their SYN dropped and retried a second later (a 1 s p99)
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         try:
             await site.start()
         except BaseException:
