@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import builtins
     import os
     import pathlib
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any
 
     import aiohttp
@@ -240,6 +240,16 @@ class SyncAnaStream(SyncObject[AnaStream]):
     def done(self) -> bool:
         """Whether Ana's ``done`` message arrived."""
         result = self._target.done
+        return result
+
+    def on_chat_id(self, callback: Callable[[str], object]) -> None:
+        """Call ``callback(chat_id)`` once, as soon as Ana sends the chat id (before any block).
+
+        From then on the question exists server-side and its answer can be fetched
+        from the chat history, so this is the moment to record that it was asked
+        (the batch journal does). Called at once if the chat id already arrived.
+        """
+        result = self._runner.call(lambda: self._target.on_chat_id(callback))
         return result
 
     def __iter__(self) -> Iterator[BlockUpdate]:
