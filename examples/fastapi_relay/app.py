@@ -10,6 +10,7 @@ HTTP contract (a test checks it by name):
     GET  /answers/{id}/events Server-Sent Events (id: seq, event: snapshot|update|done|error,
                               data: JSON); honours Last-Event-ID; header X-User
     GET  /answers/{id}        {"answer_id", "chat_id", "done", "blocks": [wire JSON], "answer"}
+                              (plus "error" when the answer failed)
     an unknown id, or another owner's: 404; no owner: 401
 
 The owner is the ``X-User`` header. A browser's ``EventSource`` cannot set headers, so every
@@ -93,14 +94,16 @@ class Question(BaseModel):
 
 def state_json(state: AnswerState) -> dict[str, Any]:
     """``GET /answers/{id}``: the answer's state, each block as its wire JSON."""
-    return {
+    out: dict[str, Any] = {
         "answer_id": state.answer_id,
         "chat_id": state.chat_id,
         "done": state.done,
         "blocks": [b if isinstance(b, dict) else block_to_builtins(b) for b in state.blocks],
         "answer": state.answer,
-        "error": state.error,
     }
+    if state.error is not None:  # the answer failed: why, besides what arrived
+        out["error"] = state.error
+    return out
 
 
 def owner(request: Request) -> str:
@@ -195,8 +198,13 @@ def make_app(settings: Settings | None = None) -> FastAPI:
             known = bool(user) and bool(await relay.state(answer_id, owner=user))
         except AnswerNotFoundError:
             known = False
-        if not known:
-            await websocket.close(code=4404, reason="answer not found")
+        if not known:  # an HTTP 404 instead of the handshake, where the server can send one
+            if "websocket.http.response" in websocket.scope.get("extensions", {}):
+                await websocket.send_denial_response(
+                    JSONResponse({"detail": "answer not found"}, status_code=404)
+                )
+            else:
+                await websocket.close(code=4404, reason="answer not found")
             return
         await relay_websocket(
             websocket, lambda after: relay.events(answer_id, owner=user, after=after)
