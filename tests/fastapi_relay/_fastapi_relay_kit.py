@@ -79,6 +79,23 @@ def typed(blocks: list[dict[str, Any]]) -> list[Any]:
     return [decode_block(msgspec.json.encode(block)) for block in blocks]
 
 
+def fold_events(frames: list[Any]) -> list[dict[str, Any]]:
+    """The blocks a reader ends with: the last snapshot, then each update's changed blocks."""
+    blocks: list[dict[str, Any]] = []
+    for frame in frames:
+        data = frame.data
+        if frame.event == "snapshot" or (frame.event in ("done", "error") and "blocks" in data):
+            source = data.get("snapshot", data) if frame.event == "error" else data
+            blocks = [dict(b) for b in source.get("blocks", [])]
+        elif frame.event == "update":
+            for item in data["blocks"]:
+                index = item["index"]
+                while len(blocks) <= index:
+                    blocks.append({})
+                blocks[index] = item["block"]
+    return blocks
+
+
 class SSE:
     """One parsed SSE frame (``seq`` is ``None`` for a frame without ``id:``)."""
 
