@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo relay test lint typecheck pytest bench soak clean
+.PHONY: demo relay relay-fastapi test lint typecheck pytest bench bench-relay soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ demo: $(STAMP)
 RELAY_PORT ?= 8080
 relay: $(STAMP)
 	$(BIN)/python examples/websocket_relay/app.py --port $(RELAY_PORT)
+
+# The FastAPI relay (examples/fastapi_relay/): resumable answers over SSE, uvicorn on PORT.
+# REDIS_URL=redis://... shares answers between replicas; TEXTQL_API_KEY asks TextQL instead
+# of the embedded FakeTextQL.
+PORT ?= 8000
+relay-fastapi: $(STAMP)
+	PORT=$(PORT) $(BIN)/python examples/fastapi_relay/app.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks)
@@ -49,6 +56,11 @@ $(BENCH_STAMP): pyproject.toml | $(BIN)/python
 # benchmarks/results.json and the chart benchmarks/ratios.png.
 bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# 500 SSE readers on 20 answers over two FastAPI replicas on a real redis-server (about a
+# minute); writes the relay section of benchmarks/RESULTS.md and benchmarks/relay_load.json.
+bench-relay: $(STAMP)
+	$(BIN)/python -m benchmarks.relay_load
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
