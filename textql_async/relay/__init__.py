@@ -24,6 +24,7 @@ from textql_async.relay._events import (
     RelayUnavailableError,
 )
 from textql_async.relay._memory import InMemoryRelay
+from textql_async.relay._redis import RedisRelay
 
 __all__ = [
     "AnswerLostError",
@@ -32,6 +33,7 @@ __all__ = [
     "AnswerState",
     "EventKind",
     "InMemoryRelay",
+    "RedisRelay",
     "RelayEvent",
     "RelayUnavailableError",
 ]

@@ -244,7 +244,7 @@ class InMemoryRelay:
                 cursor = snapshot.seq
                 yield snapshot
                 continue
-            if answer.terminal is not None and cursor >= answer.terminal.seq:
+            if answer.terminal is not None and cursor == answer.terminal.seq:
                 return
             event = answer.after(cursor)
             if event is False:

@@ -9,6 +9,7 @@ asks Ana again).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textql_async._exceptions import APITimeoutError, StreamError
@@ -74,13 +75,14 @@ async def pump_upstream(
     wire: list[Wire] = []
     stream = client.ana.stream(question, **ask_args)
     failure: BaseException | None = None
-    async with stream:
-        while True:
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            await stack.enter_async_context(stream)
+        except Exception as exc:  # refused before any event (auth, 4xx, unreachable)
+            failure = exc
+        while failure is None:
             try:
                 updates = await stream._next_updates(True)
-            except (StreamError, APITimeoutError) as exc:
-                failure = exc
-                break
             except Exception as exc:
                 failure = exc
                 break
