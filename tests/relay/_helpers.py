@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
+
 from textql_async.models.ana import block_from_builtins, block_to_builtins
-from textql_async.relay import RelayEvent
+from textql_async.relay import AnswerRelay, RelayEvent
 
 
 def as_wire(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -51,3 +53,13 @@ async def read_all(events: AsyncIterator[RelayEvent], into: Folded | None = None
     async for event in events:
         folded.apply(event)
     return folded
+
+
+async def wait_done(relay: AnswerRelay, answer_id: str, owner: str, timeout: float = 20.0) -> None:
+    """Poll the answer's state until it finished (done or error)."""
+    for _ in range(int(timeout / 0.05)):
+        state = await relay.state(answer_id, owner=owner)
+        if state.done or state.error is not None:
+            return
+        await anyio.sleep(0.05)
+    raise AssertionError("the answer did not finish in time")

@@ -6,7 +6,7 @@ import secrets
 
 import anyio
 import pytest
-from _helpers import Folded, as_wire, read_all
+from _helpers import Folded, as_wire, read_all, wait_done
 
 from textql_async.relay import AnswerNotFoundError, AnswerState
 from textql_async.testing import (
@@ -108,9 +108,7 @@ async def test_a_reader_older_than_the_log_gets_a_fresh_snapshot(make_relay) -> 
         fake.add_answer(lambda q: True, script, event_delay=0.001)
         async with make_relay(client, keep=8) as relay:
             answer_id = await relay.start(QUESTION, owner="alice")
-            with anyio.fail_after(20):
-                while not (await relay.state(answer_id, owner="alice")).done:
-                    await anyio.sleep(0.05)
+            await wait_done(relay, answer_id, "alice")
             late = await read_all(relay.events(answer_id, owner="alice", after=3))
             assert late.kinds == ["snapshot", "done"]
             assert late.events[1].seq == late.events[0].seq + 1
@@ -131,9 +129,7 @@ async def test_a_slow_live_reader_skips_to_a_snapshot_instead_of_missing_updates
             async for event in relay.events(answer_id, owner="alice"):
                 folded.apply(event)
                 if len(folded.events) == 2:  # the reader stalls until the answer is over
-                    with anyio.fail_after(20):
-                        while not (await relay.state(answer_id, owner="alice")).done:
-                            await anyio.sleep(0.05)
+                    await wait_done(relay, answer_id, "alice")
             assert folded.kinds[:2] == ["snapshot", "update"]
             assert folded.kinds.count("snapshot") == 2
             assert folded.kinds[-2:] == ["snapshot", "done"]
