@@ -180,8 +180,12 @@ async def load(kit: ModuleType, replicas: list[Any], fake: Any, answers: int, re
 def run(readers: int, answers: int, event_delay: float) -> dict[str, Any]:
     kit = _kit()
     redis_kit = kit.redis_kit()
-    binary = redis_kit.ensure_redis_server()
-    with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp, redis_kit.RedisServer(binary) as redis:
+    binary = redis_kit.ensure_redis_server(skip=False)
+    if binary is None:
+        raise SystemExit("redis-server is missing and apt-get could not install it")
+    redis = redis_kit.RedisServer(binary)
+    redis.start()
+    with tempfile.TemporaryDirectory(prefix="relay-load-") as tmp:
         logs = pathlib.Path(tmp)
         fake = kit.FakeProcess(logs, event_delay)
         replicas = []
@@ -205,6 +209,7 @@ def run(readers: int, answers: int, event_delay: float) -> dict[str, Any]:
             for replica in replicas:
                 replica.stop()
             fake.stop()
+            redis.close()
     return {
         "readers": readers,
         "answers": answers,

@@ -1,25 +1,43 @@
 """A real ``redis-server`` for tests: Debian's package, installed with apt-get when missing.
 
-``ensure_redis_server()`` returns the binary (installing it once per test run, like the
-Chromium set-up of ``tests/examples/test_websocket_relay_browser.py``) or skips with the
-reason; ``RedisServer`` runs it on a free loopback port with no persistence, in a temporary
-directory, and stops it. Load this module by path (``tests/`` is not a package).
+Like the Chromium set-up of ``tests/examples/test_websocket_relay_browser.py``: on a machine
+without ``redis-server`` the first test that needs it runs ``apt-get update && apt-get
+install -y redis-server`` once (at collection, outside the per-test timeout), and the tests
+skip with the reason when that cannot be done. Each server binds 127.0.0.1 on a free port
+with no persistence (``--save '' --appendonly no``) in a temporary directory.
+
+Fixtures (registered for every test by ``tests/conftest.py``):
+
+- ``redis_server``: one server for the whole session; use a unique key prefix per test.
+- ``redis_factory``: ``await redis_factory()`` starts a private server for a test that
+  kills or restarts it; every server it started is stopped after the test.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
-from types import TracebackType
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
-REDIS_SERVER = "redis-server"
+REDIS_SERVER_NAMES = ("redis-server", "/usr/bin/redis-server", "/usr/local/bin/redis-server")
+
 _install_attempt: dict[str, str | None] = {}
+
+
+def find_redis_server() -> str | None:
+    """The redis-server executable, or None."""
+    for name in REDIS_SERVER_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
 
 
 def _install() -> str | None:
@@ -29,11 +47,7 @@ def _install() -> str | None:
     if hasattr(os, "geteuid") and os.geteuid() != 0:
         return "installing redis-server needs root (run: apt-get install -y redis-server)"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    lock = ["-o", "DPkg::Lock::Timeout=300"]  # another job may be installing at the same time
-    for command in (
-        ["apt-get", *lock, "update"],
-        ["apt-get", *lock, "install", "-y", "--no-install-recommends", "redis-server"],
-    ):
+    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "redis-server"]):
         try:
             done = subprocess.run(
                 command, env=env, capture_output=True, text=True, timeout=600, check=False
@@ -46,21 +60,17 @@ def _install() -> str | None:
     return None
 
 
-def ensure_redis_server() -> str:
-    """The ``redis-server`` binary, installed once per run if missing; else skip with the reason."""
-    found = shutil.which(REDIS_SERVER) or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-    )
-    if found is None:
+def ensure_redis_server(*, skip: bool = True) -> str | None:
+    """redis-server's path, installed once per test run if missing; else skip (or None)."""
+    path = find_redis_server()
+    if path is None:
         if "reason" not in _install_attempt:
             _install_attempt["reason"] = _install()
-        found = shutil.which(REDIS_SERVER) or (
-            "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-        )
-        if found is None:
+        path = find_redis_server()
+        if path is None and skip:
             reason = _install_attempt["reason"] or "apt-get ran, but redis-server is still missing"
             pytest.skip(f"redis-server is missing and could not be installed: {reason}")
-    return found
+    return path
 
 
 def free_port() -> int:
@@ -69,73 +79,111 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 class RedisServer:
-    """``redis-server`` on 127.0.0.1 and a free port; ``url`` is ``redis://127.0.0.1:PORT/0``."""
+    """One redis-server process on 127.0.0.1; ``url`` for clients; stop, kill, restart."""
 
-    def __init__(self, binary: str, *, port: int | None = None) -> None:
-        self.binary = binary
+    def __init__(self, executable: str, port: int | None = None) -> None:
+        self.executable = executable
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._dir = tempfile.TemporaryDirectory(prefix="textql-redis-")
-        self._process: subprocess.Popen[bytes] | None = None
+        self._dir = tempfile.mkdtemp(prefix="textql-redis-")
+        self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Start it (no RDB/AOF files, no protected mode) and wait until it answers PING."""
-        self._process = subprocess.Popen(
+    def start(self, timeout: float = 10.0) -> None:
+        """Start (again, on the same port) and wait until it answers PING."""
+        self.process = subprocess.Popen(
             [
-                self.binary,
+                self.executable,
                 "--port", str(self.port),
                 "--bind", "127.0.0.1",
                 "--save", "",
                 "--appendonly", "no",
-                "--dir", self._dir.name,
-                "--protected-mode", "no",
+                "--dir", self._dir,
+                "--daemonize", "no",
                 "--loglevel", "warning",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
-        while not _ping(self.port):
-            if self._process.poll() is not None:
-                err = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise RuntimeError(f"redis-server exited {self._process.returncode}: {err}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server did not answer PING within {timeout} s")
-            time.sleep(0.05)
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
+            if self.ping():
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError("redis-server did not answer PING in time")
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: the server vanishes mid-command, as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        """Terminate it (kill after 10 s) and remove its directory."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
             try:
-                process.wait(timeout=10)
+                self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-        if process is not None and process.stderr is not None:
-            process.stderr.close()
-        self._dir.cleanup()
+                self.kill()
 
-    def __enter__(self) -> RedisServer:
+    def restart(self) -> None:
+        self.kill()
         self.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def needs_redis(items: list[pytest.Item]) -> bool:
+    """Whether any collected test uses one of these fixtures."""
+    return any(
+        name in getattr(item, "fixturenames", ()) for item in items for name in FIXTURES
+    )
+
+
+FIXTURES = ("redis_server", "redis_factory")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server for the whole test session (use a unique key prefix per test)."""
+    executable = ensure_redis_server()
+    assert executable is not None
+    server = RedisServer(executable)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def redis_factory() -> Iterator[Callable[[], Awaitable[RedisServer]]]:
+    """``await redis_factory()``: a private redis-server (to kill or restart), stopped after."""
+    executable = ensure_redis_server()
+    assert executable is not None
+    started: list[RedisServer] = []
+
+    async def make() -> RedisServer:
+        server = RedisServer(executable)
+        server.start()
+        started.append(server)
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.close()

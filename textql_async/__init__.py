@@ -179,6 +179,15 @@ from textql_async.models.v2_chats import (
     Tools,
     UnknownEvent,
 )
+from textql_async.relay import (
+    AnswerLostError,
+    AnswerNotFoundError,
+    AnswerRelay,
+    AnswerState,
+    InMemoryRelay,
+    RelayEvent,
+    RelayUnavailableError,
+)
 from textql_async.resources._sandcastle_files import SandboxDownload
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
@@ -190,6 +199,10 @@ __all__ = [
     "AnaFold",
     "AnaResult",
     "AnaStream",
+    "AnswerLostError",
+    "AnswerNotFoundError",
+    "AnswerRelay",
+    "AnswerState",
     "ApiKey",
     "ApiKeyPage",
     "ApiKeyScope",
@@ -254,6 +267,7 @@ __all__ = [
     "FilterOperator",
     "GeneratedFile",
     "ImageUrlResult",
+    "InMemoryRelay",
     "InviteMemberResult",
     "InviteRole",
     "LastUserMessage",
@@ -283,6 +297,8 @@ __all__ = [
     "PythonResult",
     "RateLimitError",
     "RedshiftMetadata",
+    "RelayEvent",
+    "RelayUnavailableError",
     "RemoveMemberResult",
     "ReportBlock",
     "RetryPolicy",

@@ -41,7 +41,7 @@ def load(path: pathlib.Path, name: str) -> ModuleType:
 
 
 def redis_kit() -> ModuleType:
-    return load(ROOT / "tests" / "_redis_server.py", "_textql_redis_server")
+    return load(ROOT / "tests" / "_redis_server.py", "_redis_server")  # tests/conftest.py's
 
 
 def relay_app() -> ModuleType:

@@ -1,4 +1,8 @@
-"""Fixtures on real parts for the FastAPI relay: redis-server, a FakeTextQL process, replicas."""
+"""Fixtures on real parts for the FastAPI relay: a FakeTextQL process and uvicorn replicas.
+
+``redis_server`` (one real redis-server per session) comes from ``tests/_redis_server.py``,
+registered by ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _fastapi_relay_kit import FakeProcess, Replica, redis_kit, uvicorn_kit
+from _fastapi_relay_kit import FakeProcess, Replica, uvicorn_kit
 
 
 @pytest.fixture
 def uvicorn_serve() -> Any:
     """``async with uvicorn_serve(app) as url``: the app under uvicorn in this event loop."""
     return uvicorn_kit().serve
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[Any]:
-    """One real redis-server for the session (installed with apt-get when missing)."""
-    kit = redis_kit()
-    binary = kit.ensure_redis_server()
-    with kit.RedisServer(binary) as server:
-        yield server
 
 
 @pytest.fixture
