@@ -153,12 +153,12 @@ async def test_client_disconnect_closes_the_upstream_at_once(uvicorn_serve: Any)
 @pytest.mark.parametrize(
     ("error", "message"),
     [
-        (AnswerNotFoundError("gone"), "gone"),
-        (RuntimeError("secret internals"), "internal error"),
+        (AnswerNotFoundError("gone"), {"type": "AnswerNotFoundError", "message": "no answer 'gone' for this owner"}),
+        (RuntimeError("secret internals"), {"type": "InternalError", "message": "internal error"}),
     ],
 )
 async def test_upstream_failure_ends_with_an_error_frame(
-    uvicorn_serve: Any, error: Exception, message: str, caplog: pytest.LogCaptureFixture
+    uvicorn_serve: Any, error: Exception, message: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     feed = Feed(EVENTS[:2], fail=error)
     async with uvicorn_serve(sse_app(feed)) as url, aiohttp.ClientSession() as http:
@@ -167,8 +167,9 @@ async def test_upstream_failure_ends_with_an_error_frame(
     frames = parse_frames(body)
     assert [f.get("id") for f in frames] == ["1", "2", None]
     assert frames[-1]["event"] == "error"
-    assert json.loads(frames[-1]["data"]) == {"message": message}
+    assert json.loads(frames[-1]["data"]) == message
     assert "secret internals" not in body
+    assert ("relay feed failed" in caplog.text) == isinstance(error, RuntimeError)
 
 
 def test_bad_arguments_are_typed_errors() -> None:

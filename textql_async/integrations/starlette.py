@@ -162,10 +162,12 @@ def last_event_id(request: HTTPConnection) -> int | None:
     return int(raw)
 
 
-def _error_message(exc: BaseException) -> str:
+def _error_data(exc: BaseException) -> dict[str, str]:
+    """``{"type", "message"}`` like the relay's own ``error`` events; internals stay private."""
     if isinstance(exc, (AnswerNotFoundError, RelayUnavailableError, TextQLError)):
-        return str(exc) or type(exc).__name__
-    return "internal error"
+        return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__}
+    _log.error("relay feed failed", exc_info=exc)
+    return {"type": "InternalError", "message": "internal error"}
 
 
 class SSEResponse(Response):
@@ -216,10 +218,8 @@ class SSEResponse(Response):
                 async for event in events:
                     await sender.send(encode_sse(event))
             except Exception as exc:
-                if not isinstance(exc, (AnswerNotFoundError, RelayUnavailableError, TextQLError)):
-                    _log.exception("relay feed failed")
-                frame = {"message": _error_message(exc)}
-                await sender.send(b"event: error\ndata: %s\n\n" % _json.encode(frame))
+                frame = _json.encode(_error_data(exc))
+                await sender.send(b"event: error\ndata: %s\n\n" % frame)
             finally:
                 close = getattr(events, "aclose", None)
                 if close is not None:
@@ -273,8 +273,9 @@ def sse_response(
     ``keepalive`` seconds of silence; ``retry`` (milliseconds) tells the browser how soon to
     reconnect. Headers include ``Cache-Control: no-cache`` and ``X-Accel-Buffering: no``.
     When the client disconnects the upstream read is cancelled and closed at once. An
-    exception from upstream ends the stream with one ``event: error`` frame (its message for
-    the SDK's and the relay's errors, ``internal error`` otherwise, which is logged).
+    exception from upstream ends the stream with one ``event: error`` frame without ``id:``,
+    data ``{"type", "message"}`` (the SDK's and the relay's errors by name and message;
+    anything else as ``internal error``, logged, its text never sent).
     A malformed ``Last-Event-ID`` gives a 400 response instead.
 
     Check the answer exists (``await relay.state(...)``) before calling this if you want a
@@ -346,9 +347,7 @@ async def relay_websocket(
                 async for event in stream:
                     await send(_message(event))
             except Exception as exc:
-                if not isinstance(exc, (AnswerNotFoundError, RelayUnavailableError, TextQLError)):
-                    _log.exception("relay feed failed")
-                await send(_json.encode({"event": "error", "data": {"message": _error_message(exc)}}).decode())
+                await send(_json.encode({"event": "error", "data": _error_data(exc)}).decode())
             finally:
                 close = getattr(stream, "aclose", None)
                 if close is not None:
