@@ -1,6 +1,6 @@
 """Load on the FastAPI relay: 500 SSE readers spread over two replicas on 20 concurrent answers.
 
-    python -m benchmarks.relay_load [--readers 500] [--answers 20] [--event-delay 0.02]
+    python -m benchmarks.relay_load [--readers 500] [--answers 20] [--event-delay 0.1]
 
 Real parts: one ``redis-server`` (Debian's), FakeTextQL in its own process, two
 ``python examples/fastapi_relay/app.py`` replicas (uvicorn inside) on that Redis. The 20
@@ -88,7 +88,7 @@ async def reader(
     async with http.get(
         url + f"/answers/{answer_id}/events", headers={"X-User": owner}
     ) as resp:
-        assert resp.status == 200, resp.status
+        assert resp.status == 200, (resp.status, await resp.text())
         async for frame in kit.sse_frames(resp):
             frames.append(frame)
     seqs = [f.seq for f in frames]
@@ -204,6 +204,7 @@ def run(readers: int, answers: int, event_delay: float) -> dict[str, Any]:
             measured = asyncio.run(load(kit, replicas, fake, answers, readers))
             hwm = {r.name: proc_kib(r.pid, "VmHWM") for r in replicas}
             redis_after = redis_info(redis.port)
+            clients = int(redis_info(redis.port, "clients")["connected_clients"])
             keys = redis_dbsize(redis.port)
         finally:
             for replica in replicas:
@@ -214,15 +215,27 @@ def run(readers: int, answers: int, event_delay: float) -> dict[str, Any]:
         "readers": readers,
         "answers": answers,
         "event_delay": event_delay,
-        "machine": f"{platform.processor() or platform.machine()}, {_cores()} cores, CPython {platform.python_version()}",
+        "machine": f"{_cpu()}, {_cores()} cores, CPython {platform.python_version()}",
         "rss_idle_kib": idle,
         "rss_peak_kib": hwm,
         "redis_used_memory_before": int(redis_before["used_memory"]),
         "redis_used_memory_after": int(redis_after["used_memory"]),
         "redis_used_memory_peak": int(redis_after["used_memory_peak"]),
+        "redis_dataset_after": int(redis_after["used_memory_dataset"]),
+        "redis_clients_after": clients,
         "redis_keys_after": keys,
         **measured,
     }
+
+
+def _cpu() -> str:
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _cores() -> int:
@@ -238,7 +251,7 @@ def markdown(r: dict[str, Any]) -> str:
         ("upstream `/api/ana` requests (one per answer)", f"{r['upstream_asks']} for {r['answers']} answers"),
         ("wall time, first start to last reader done", f"{r['wall_seconds']:.1f} s"),
         ("per reader, time to `done` (p50 / p99)", f"{r['reader_seconds_p50']:.2f} s / {r['reader_seconds_p99']:.2f} s"),
-        ("events delivered", f"{r['events_delivered']:,}"),
+        ("events delivered", f"{r['events_delivered']:,} ({r['events_delivered'] / r['readers']:.1f} per reader)"),
     ]
     for name in sorted(r["rss_peak_kib"]):
         rows.append(
@@ -251,7 +264,14 @@ def markdown(r: dict[str, Any]) -> str:
         (
             "Redis used_memory: before -> after (peak)",
             f"{r['redis_used_memory_before'] / 2**20:.1f} MB -> {r['redis_used_memory_after'] / 2**20:.1f} MB "
-            f"({r['redis_used_memory_peak'] / 2**20:.1f} MB), {r['redis_keys_after']} keys",
+            f"({r['redis_used_memory_peak'] / 2**20:.1f} MB), {r['redis_clients_after']} client connections open",
+        )
+    )
+    rows.append(
+        (
+            "Redis dataset after (the answers' logs, states, leases)",
+            f"{r['redis_dataset_after'] / 2**20:.2f} MB in {r['redis_keys_after']} keys "
+            f"({r['redis_dataset_after'] / max(1, r['answers']) / 1024:.0f} KiB per answer)",
         )
     )
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -282,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", type=int, default=500)
     parser.add_argument("--answers", type=int, default=20)
-    parser.add_argument("--event-delay", type=float, default=0.02)
+    parser.add_argument("--event-delay", type=float, default=0.1)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     result = run(args.readers, args.answers, args.event_delay)

@@ -24,7 +24,8 @@ Also ``GET /`` (the page, plain JS ``EventSource``), ``GET /healthz`` (readiness
 Settings come from the environment: ``REDIS_URL`` (absent: the in-process relay, one replica
 only), ``TEXTQL_API_KEY`` / ``TEXTQL_MEMBER_ID`` / ``TEXTQL_BASE_URL`` (no key: an embedded
 ``FakeTextQL``, pacing its events by ``FAKE_EVENT_DELAY`` seconds, default 0.08), ``PORT``
-(default 8000), ``HOST`` (default 127.0.0.1), ``SSE_KEEPALIVE`` (seconds, default 15).
+(default 8000), ``HOST`` (default 127.0.0.1), ``SSE_KEEPALIVE`` (seconds, default 15),
+``REDIS_MAX_CONNECTIONS`` (the pool: one connection per waiting reader, default 1000).
 """
 
 from __future__ import annotations
@@ -73,10 +74,12 @@ class Settings(msgspec.Struct, frozen=True):
     fake_event_delay: float = 0.08
     keepalive: float = 15.0
     retry_ms: int = 1000
+    redis_max_connections: int = 1000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Read ``REDIS_URL``, ``TEXTQL_API_KEY``, ``PORT``, ``HOST``, ``FAKE_EVENT_DELAY``, ``SSE_KEEPALIVE``."""
+        """Read ``REDIS_URL``, ``TEXTQL_API_KEY``, ``PORT``, ``HOST``, ``FAKE_EVENT_DELAY``,
+        ``SSE_KEEPALIVE``, ``REDIS_MAX_CONNECTIONS``."""
         env = os.environ if env is None else env
         return cls(
             redis_url=env.get("REDIS_URL") or None,
@@ -85,6 +88,7 @@ class Settings(msgspec.Struct, frozen=True):
             port=int(env.get("PORT", "8000")),
             fake_event_delay=float(env.get("FAKE_EVENT_DELAY", "0.08")),
             keepalive=float(env.get("SSE_KEEPALIVE", "15")),
+            redis_max_connections=int(env.get("REDIS_MAX_CONNECTIONS", "1000")),
         )
 
 
@@ -138,9 +142,34 @@ def _relay_factory(
     settings: Settings,
 ) -> Callable[[AsyncTextQL], contextlib.AbstractAsyncContextManager[AnswerRelay]]:
     url = settings.redis_url
-    if url:
-        return lambda client: RedisRelay(client, url)
-    return InMemoryRelay
+    if not url:
+        return InMemoryRelay
+    max_connections = settings.redis_max_connections
+
+    @contextlib.asynccontextmanager
+    async def redis_relay(client: AsyncTextQL) -> AsyncIterator[AnswerRelay]:
+        # Each reader waiting for its answer's next event holds one pooled connection in
+        # XREAD BLOCK, so size the pool for the readers one replica serves (redis-py's
+        # default of 100 refuses the 101st); the socket timeout outlasts XREAD's 1 s block.
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+
+        redis = Redis.from_url(
+            url,
+            max_connections=max_connections,
+            socket_connect_timeout=2.0,
+            socket_timeout=6.0,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+            health_check_interval=15,
+        )
+        try:
+            async with RedisRelay(client, redis) as relay:
+                yield relay
+        finally:
+            await redis.aclose()
+
+    return redis_relay
 
 
 def make_app(settings: Settings | None = None) -> FastAPI:
