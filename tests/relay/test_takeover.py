@@ -17,6 +17,7 @@ import sys
 
 import anyio
 from _helpers import Folded, as_wire, read_all
+from anyio.streams.buffered import BufferedByteReceiveStream
 from redis.asyncio import Redis
 
 from textql_async.relay import RedisRelay
@@ -38,7 +39,7 @@ async def test_a_killed_replica_is_taken_over_and_the_answer_finished_from_histo
     prefix = f"takeover:{secrets.token_hex(4)}:"
     async with FakeTextQL(event_delay=0.1) as fake, fake.client() as client:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-        owner = subprocess.Popen(
+        owner = await anyio.open_process(
             [sys.executable, str(OWNER_SCRIPT), fake.url, redis_server.url, prefix, QUESTION],
             stdout=subprocess.PIPE,
             env=env,
@@ -46,7 +47,7 @@ async def test_a_killed_replica_is_taken_over_and_the_answer_finished_from_histo
         try:
             assert owner.stdout is not None
             with anyio.fail_after(20):
-                line = await anyio.to_thread.run_sync(owner.stdout.readline)
+                line = await BufferedByteReceiveStream(owner.stdout).receive_until(b"\n", 1000)
             answer_id = line.decode().strip()
             assert answer_id
             async with RedisRelay(client, redis_server.url, prefix=prefix, lease_ms=1000, scan_interval=0.5) as relay:
@@ -56,7 +57,7 @@ async def test_a_killed_replica_is_taken_over_and_the_answer_finished_from_histo
                         folded.apply(event)  # asserts no gap and no duplicate
                         if event.kind == "update" and event.seq == 6:
                             owner.send_signal(signal.SIGKILL)  # the replica dies mid-answer
-                            owner.wait(timeout=10)
+                            await owner.wait()
                             killed_at = anyio.current_time()
                 print(f"takeover: done {anyio.current_time() - killed_at:.2f} s after SIGKILL")
                 assert owner.returncode == -signal.SIGKILL
@@ -67,11 +68,10 @@ async def test_a_killed_replica_is_taken_over_and_the_answer_finished_from_histo
                 assert state.done and state.to_builtins()["blocks"] == expected()
                 assert state.chat_id == fake.chats[0].chat_id
         finally:
-            if owner.poll() is None:
+            if owner.returncode is None:
                 owner.kill()
-                owner.wait(timeout=10)
-            if owner.stdout is not None:
-                owner.stdout.close()
+            with anyio.CancelScope(shield=True):
+                await owner.aclose()
     assert ana_requests(fake) == 1  # never asked again
     assert len(fake.chats) == 1
 
