@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -67,14 +68,14 @@ def test_no_command_prints_usage(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_demo_prints_answer_and_chats(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--delay", "0"]) == 0
     out = capsys.readouterr().out
     assert ANSWER in out
     assert "1 chat " in out and "fake-chat-" in out
 
 
 def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--json", "--question", "Top customers?"]) == 0
+    assert main(["demo", "--json", "--delay", "0", "--question", "Top customers?"]) == 0
     lines = json_lines(capsys.readouterr().out)
     done_at = next(i for i, line in enumerate(lines) if line.get("done"))
     updates, done, chats = lines[:done_at], lines[done_at], lines[done_at + 1 :]
@@ -104,7 +105,7 @@ def test_plain_output_without_rich(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setitem(sys.modules, "rich", None)  # import rich -> ImportError
-    assert main(["demo"]) == 0
+    assert main(["demo", "--delay", "0"]) == 0
     out = capsys.readouterr().out
     assert ANSWER in out and "```python" in out and "[output]" in out
     assert "\x1b[" not in out
@@ -202,6 +203,30 @@ def test_missing_credentials(capsys: pytest.CaptureFixture[str]) -> None:
 def test_invalid_argument_exits_2(creds: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "", "--base-url", "http://127.0.0.1:9"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_demo_is_paced_like_a_real_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A lower bound only (sleeps never finish early): the default pace spreads the 32 events
+    # of the demo answer over about 3 s, so the live view visibly grows.
+    monkeypatch.setitem(sys.modules, "rich", None)
+    started = time.monotonic()
+    assert main(["demo"]) == 0
+    assert time.monotonic() - started >= 31 * 0.1
+    out = capsys.readouterr().out
+    assert ANSWER in out and "4 blocks · 3." in out
+
+
+def test_without_rich_a_terminal_gets_a_hint_and_plain_text(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "rich", None)
+    monkeypatch.setattr(_ask, "is_terminal", lambda: True)
+    assert main(["demo", "--delay", "0"]) == 0
+    captured = capsys.readouterr()
+    assert "pip install 'textql-async[cli]'" in captured.err
+    assert ANSWER in captured.out and "\x1b[" not in captured.out
 
 
 def test_keyboard_interrupt_is_quiet(

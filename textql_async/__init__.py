@@ -28,6 +28,7 @@ from textql_async._exceptions import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RecoveryTimeoutError,
     ServerError,
     StreamError,
     TextQLError,
@@ -189,6 +190,11 @@ from textql_async.relay import (
     RelayUnavailableError,
 )
 from textql_async.resources._sandcastle_files import SandboxDownload
+from textql_async.sansio.completion import (
+    DEFAULT_RECOVER_STABLE_FOR,
+    CompletionDecision,
+    decide_completion,
+)
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot
 from textql_async.sansio.sse import ServerSentEvent, SSEDecoder
 
@@ -239,6 +245,7 @@ __all__ = [
     "ChatSummaryValue",
     "ChatThread",
     "ChatThreadMessage",
+    "CompletionDecision",
     "ConfigurationError",
     "ConflictError",
     "Connector",
@@ -249,6 +256,7 @@ __all__ = [
     "ConnectorTypeInfo",
     "Conversation",
     "ConversationMessage",
+    "DEFAULT_RECOVER_STABLE_FOR",
     "DataSource",
     "DatabaseConnector",
     "DatabaseType",
@@ -296,6 +304,7 @@ __all__ = [
     "PythonBlock",
     "PythonResult",
     "RateLimitError",
+    "RecoveryTimeoutError",
     "RedshiftMetadata",
     "RelayEvent",
     "RelayUnavailableError",
@@ -352,5 +361,6 @@ __all__ = [
     "V1SortDirection",
     "ValidationError",
     "__version__",
+    "decide_completion",
     "embed_url",
 ]

@@ -42,17 +42,29 @@ class AsyncTextQL:
     """
 
     ana: AnaResource
+    """Ana's own endpoint (``/api/ana``): ``ask``, ``stream``, ``batch``, chat history."""
     chats: ChatsResource
+    """The v2 chat API: create, stream, list, cells, cancel."""
     models: ModelsResource
+    """The v2 model list (``/v2/models``)."""
     connectors: ConnectorsResource
+    """Database connectors: create, test, update, delete, access grants."""
     playbooks: PlaybooksResource
+    """Playbooks: saved prompts Ana runs on a schedule or on demand, and their reports."""
     sandcastles: SandcastlesResource
+    """Sandboxes that run code next to your data: code, shell, queries, files, ontology changes."""
     changes: ChangesResource
+    """Proposed ontology library changes: list, read, approve, deny, restore."""
     members: MembersResource
+    """The organization's members: invite, remove, assign and unassign roles."""
     roles: RolesResource
+    """Roles: list, create, update (what members and API keys may do)."""
     api_keys: ApiKeysResource
+    """Role-scoped API keys: mint, list, rotate, revoke, embed URLs."""
     v1: V1Resource
+    """The v1 Connect-RPC chat API (``client.v1.chats``)."""
     partner: PartnerResource
+    """The partner (Breadcrumb) API, with its own base URL and key."""
 
     def __init__(
         self,

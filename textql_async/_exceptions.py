@@ -14,6 +14,7 @@ TextQLError                      base of everything raised on purpose
 │   └── ServerError              5xx
 ├── APIConnectionError           the request never got an HTTP answer
 │   └── APITimeoutError          a connect / idle / total timeout expired (.snapshot)
+│       └── RecoveryTimeoutError drop recovery found no proof the answer ended (.snapshot, .reason)
 ├── StreamError                  the event stream was malformed or ended early (.snapshot, .raw)
 │   └── EventTooLargeError       one event grew past the decoder's size limit
 └── ChatFailedError              a v2 chat stream ended with status "failed" (.result)
@@ -44,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RecoveryTimeoutError",
     "ServerError",
     "StreamError",
     "TextQLError",
@@ -146,6 +148,7 @@ class ValidationError(APIError):
 
 
 UnprocessableEntityError = ValidationError
+"""The same class as ``ValidationError`` (HTTP 422), under the name the status table uses."""
 
 
 class RateLimitError(APIError):
@@ -189,6 +192,26 @@ class APITimeoutError(APIConnectionError):
         self.snapshot = snapshot
         self.recoverable = False
         self.partial = None
+
+
+class RecoveryTimeoutError(APITimeoutError):
+    """Drop recovery found no proof within its timeout that the answer ended.
+
+    The chat history still showed a partial answer (or none): returning it would pass
+    a partial answer off as complete, so this is raised instead. ``snapshot`` is the best
+    state known (the stream's snapshot merged with the newest history body); ``reason``
+    says what was still awaited; ``recoverable`` is true: recovering again later may
+    succeed, as Ana keeps working server-side.
+    """
+
+    reason: str
+    chat_id: str
+
+    def __init__(self, message: str, *, snapshot: Snapshot, reason: str, chat_id: str) -> None:
+        super().__init__(message, snapshot=snapshot)
+        self.recoverable = True
+        self.reason = reason
+        self.chat_id = chat_id
 
 
 class StreamError(TextQLError):

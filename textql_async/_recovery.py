@@ -1,13 +1,19 @@
-"""Drop recovery: when an Ana stream breaks, fetch the finished answer from the chat history.
+"""Drop recovery: finish a broken Ana answer from the chat history, never asking Ana again.
 
 Ana keeps working server-side when our connection drops, so an answer whose
-stream broke after ``chatId`` arrived is still written to the chat. We poll
-``GET /api/ana/{chat_id}`` with backoff until the assistant message is there
-and stable (the same body on two consecutive polls), and return it.
+stream broke after ``chatId`` arrived is still written to the chat. This loop polls
+``GET /api/ana/{chat_id}`` with backoff (0.1 s doubling to at most 2 s, and never
+past the deadline) and hands each read to the pure rule in
+:mod:`textql_async.sansio.completion`, which alone decides when the answer is
+complete. Without that evidence by the deadline it raises
+:class:`~textql_async.RecoveryTimeoutError` carrying the best state known; it never
+returns a partial answer. Missing credentials or a missing chat (401, 403, 404)
+end recovery at once; every other failure to read the history is retried.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -18,85 +24,106 @@ from textql_async._exceptions import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
+    RecoveryTimeoutError,
 )
-from textql_async.models.ana import AnaResult, Block, ChatMessage, ErrorBlock
-from textql_async.sansio.fold import Snapshot, last_text
+from textql_async.models.ana import AnaResult, ChatMessage
+from textql_async.sansio.completion import (
+    DEFAULT_RECOVER_STABLE_FOR,
+    CompletionDecision,
+    decide_completion,
+)
+from textql_async.sansio.fold import Snapshot
 
-__all__ = ["recover_answer"]
+__all__ = ["FetchMessages", "check_recovery_arguments", "recover_answer"]
 
 _FIRST_DELAY = 0.1
 _MAX_DELAY = 2.0
+_LAST_READ_GRACE = 0.5  # a read started at the deadline may take this long
+_FATAL = (AuthenticationError, PermissionDeniedError, NotFoundError)
 
 FetchMessages = Callable[[str], Awaitable[list[ChatMessage]]]
+"""Reads the messages of one chat (``client.ana.chat_messages`` without retries)."""
+
+
+def check_recovery_arguments(timeout: float, stable_for: float | None) -> float:
+    """Validate ``recover_timeout`` / ``recover_stable_for``; returns the stability window."""
+    for name, value in (("recover_timeout", timeout), ("recover_stable_for", stable_for)):
+        if value is None and name == "recover_stable_for":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{name} must be a number of seconds")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+    return DEFAULT_RECOVER_STABLE_FOR if stable_for is None else float(stable_for)
 
 
 async def recover_answer(
-    fetch: FetchMessages, snapshot: Snapshot, *, timeout: float
-) -> AnaResult | None:
-    """The finished answer from the chat history, or ``None`` if it could not be had in time.
+    fetch: FetchMessages,
+    chat_id: str,
+    snapshot: Snapshot,
+    *,
+    timeout: float,
+    stable_for: float = DEFAULT_RECOVER_STABLE_FOR,
+) -> AnaResult:
+    """The complete answer in chat ``chat_id``, proven by the completion rule.
 
-    Auth errors and a missing chat end recovery at once; transient errors are retried.
+    ``snapshot`` is what the stream delivered (the lower bound). Raises
+    :class:`RecoveryTimeoutError` when no proof came within ``timeout`` seconds, and
+    the :class:`APIError` itself for 401, 403 and 404.
     """
-    chat_id = snapshot.chat_id
-    if chat_id is None:
-        return None
     deadline = anyio.current_time() + timeout
     delay = _FIRST_DELAY
-    previous: list[Block] | None = None
+    cap = min(_MAX_DELAY, max(_FIRST_DELAY, stable_for / 2))
+    decision: CompletionDecision | None = None
+    failure: APIError | APIConnectionError | None = None
     while True:
-        try:
-            messages = await fetch(chat_id)
-        except (AuthenticationError, PermissionDeniedError, NotFoundError):
-            return None
-        except (APIError, APIConnectionError):
-            messages = []
-        message = _assistant_message(messages, snapshot.assistant_msg_id)
-        if message is not None and message.body:
-            if previous is not None and message.body == previous:
-                return _result(snapshot, message, messages)
-            previous = message.body
-        if anyio.current_time() + delay > deadline:
-            return None
-        await anyio.sleep(delay)
-        delay = min(delay * 2, _MAX_DELAY)
-
-
-def _assistant_message(messages: list[ChatMessage], assistant_msg_id: int | None) -> ChatMessage | None:
-    if assistant_msg_id is not None:
-        for message in messages:
-            if message.inner_id == assistant_msg_id:
-                return message
-    for message in reversed(messages):
-        if message.is_assistant:
-            return message
-    return None
-
-
-def _user_message_id(messages: list[ChatMessage], assistant: ChatMessage) -> int | None:
-    """The id of the user message the assistant message answers (the one just before it)."""
-    previous: ChatMessage | None = None
-    for message in messages:
-        if message is assistant:
+        messages: list[ChatMessage] | None = None
+        with anyio.move_on_after(max(deadline - anyio.current_time(), _LAST_READ_GRACE)):
+            try:
+                messages = await fetch(chat_id)
+            except _FATAL:
+                raise
+            except (APIError, APIConnectionError) as exc:
+                failure = exc
+        if messages is not None:
+            failure = None
+            decision = decide_completion(
+                snapshot, messages, anyio.current_time(), stable_for=stable_for, previous=decision
+            )
+            if decision.complete:
+                return decision.result()
+        now = anyio.current_time()
+        if now >= deadline:
             break
-        previous = message
-    if previous is not None and not previous.is_assistant:
-        return previous.inner_id
-    return None
+        wait = min(delay, deadline - now)
+        if decision is not None and decision.stable_since is not None:
+            due = decision.stable_since + stable_for - now
+            if 0 < due < wait:
+                wait = due  # read again as soon as the window may have passed
+        await anyio.sleep(wait)
+        delay = min(delay * 2, cap)
+    raise _timeout_error(chat_id, snapshot, decision, failure, timeout)
 
 
-def _result(snapshot: Snapshot, message: ChatMessage, messages: list[ChatMessage]) -> AnaResult:
-    blocks = tuple(message.body)
-    user_msg_id = snapshot.user_msg_id
-    if user_msg_id is None:
-        user_msg_id = _user_message_id(messages, message)
-    return AnaResult(
-        chat_id=snapshot.chat_id,
-        user_msg_id=user_msg_id,
-        assistant_msg_id=snapshot.assistant_msg_id
-        if snapshot.assistant_msg_id is not None
-        else message.inner_id,
-        blocks=blocks,
-        answer=last_text(blocks),
-        errors=tuple(b for b in blocks if isinstance(b, ErrorBlock)),
-        recovered=True,
+def _timeout_error(
+    chat_id: str,
+    snapshot: Snapshot,
+    decision: CompletionDecision | None,
+    failure: APIError | APIConnectionError | None,
+    timeout: float,
+) -> RecoveryTimeoutError:
+    if failure is not None:
+        reason = f"the chat history could not be read ({type(failure).__name__}: {failure})"
+    elif decision is not None:
+        reason = decision.reason
+    else:
+        reason = "the chat history was never read"
+    best = decision.snapshot if decision is not None else snapshot
+    error = RecoveryTimeoutError(
+        f"the answer in chat {chat_id!r} was not proven complete within {timeout:g} s: {reason}",
+        snapshot=best,
+        reason=reason,
+        chat_id=chat_id,
     )
+    error.__cause__ = failure
+    return error

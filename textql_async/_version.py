@@ -1,3 +1,4 @@
 """Single source of the package version."""
 
 __version__ = "0.1.0"
+"""The installed version of textql-async (PEP 440)."""

@@ -1,8 +1,8 @@
 """Validate JSON bodies against the operations of the reference OpenAPI files.
 
-The reference copies live in ``../shared/reference`` beside the repository; a test
-that needs them is skipped with a clear reason when that folder is absent (the ``openapi``
-fixture of ``tests/conftest.py`` loads this module and skips).
+The reference copies live in ``tests/contract/specs/`` (see its README for where they come
+from). A missing file fails the ``openapi`` fixture of ``tests/conftest.py``: no contract
+test ever skips.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from textql_async.testing import RecordedResponse
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = pathlib.Path(__file__).resolve().parent / "specs"
 SPEC_FILES = ("textql-v2-openapi.yml", "textql-chat-v1-openapi.yml")
 _PARAM = re.compile(r"\{[^}]*\}")
 

@@ -32,11 +32,22 @@ SCRIPT: list[ScriptEvent] = [
     ("block", {"tag": "TextBlock", "contents": "Looking at stores", "id": "t1"}),
     ("block", {"tag": "PythonBlock", "contents": "df = load()", "id": "p1"}),
     ("block", {"tag": "PythonBlock", "contents": "df = load()\nprint(df)", "id": "p1"}),
+    (
+        "block",
+        {
+            "tag": "PythonBlock",
+            "contents": "df = load()\nprint(df)",
+            "results": [{"tag": "TextResult", "contents": "New York 150000"}],
+            "id": "p1",
+        },
+    ),
     ("block", {"tag": "TextBlock", "contents": "New York", "id": "t2"}),
     ("block", {"tag": "TextBlock", "contents": "New York is the largest.", "id": "t2"}),
     DONE,
 ]
 FINAL = final_answer(SCRIPT)
+STABLE = 0.2
+"""A short stability window, so these tests stay fast (the rule is the same; the default is 30 s)."""
 
 
 @pytest.mark.parametrize(
@@ -55,7 +66,7 @@ async def test_broken_stream_after_chat_id_is_recovered(fault: object) -> None:
         fake.add_answer("q", SCRIPT)
         fake.inject(fault)  # type: ignore[arg-type]
         async with client(fake) as c:
-            result = await c.ana.ask("q")
+            result = await c.ana.ask("q", recover_stable_for=STABLE)
     assert result.recovered is True
     assert result.blocks == FINAL
     assert result.answer == "New York is the largest."
@@ -70,7 +81,7 @@ async def test_default_answer_is_recovered_after_a_reset() -> None:
     async with FakeTextQL() as fake:
         fake.inject(DropAfter(events=9))
         async with client(fake) as c:
-            result = await c.ana.ask("Which store is the largest?")
+            result = await c.ana.ask("Which store is the largest?", recover_stable_for=STABLE)
         chat = fake.chats[0]
     assert result.recovered
     assert result.blocks == final_answer(default_script(chat))
@@ -84,7 +95,7 @@ async def test_idle_timeout_is_recovered(keepalive: float | None) -> None:
         fake.add_answer("q", SCRIPT)
         fake.inject(Stall(after_events=4, keepalive_interval=keepalive))
         async with client(fake) as c:
-            result = await c.ana.ask("q", timeout=Timeout(idle=0.1))
+            result = await c.ana.ask("q", timeout=Timeout(idle=0.1), recover_stable_for=STABLE)
         await fake.wait_for_disconnects(timeout=2)
     assert result.recovered and result.blocks == FINAL
     assert ana_requests(fake) == 1
@@ -96,7 +107,9 @@ async def test_recovery_waits_for_a_lagging_history() -> None:
         fake.inject(DropAfter(events=5))
         async with client(fake) as c:
             started = time.monotonic()
-            result = await c.ana.ask("q")
+            # the partial message (ending on a TextBlock) shows for 0.25 s: a window longer
+            # than that is what keeps it from passing for complete
+            result = await c.ana.ask("q", recover_stable_for=0.5)
             elapsed = time.monotonic() - started
     assert result.recovered and result.blocks == FINAL
     assert elapsed >= 0.2
@@ -109,7 +122,7 @@ async def test_recovery_survives_transient_history_errors() -> None:
         fake.inject(DropAfter(events=5))
         fake.inject(HTTPError(503), times=1, path="/api/ana/chat-r")
         async with client(fake) as c:
-            result = await c.ana.ask("q")
+            result = await c.ana.ask("q", recover_stable_for=STABLE)
     assert result.recovered and result.blocks == FINAL
 
 
@@ -119,7 +132,7 @@ async def test_recovery_uses_the_last_assistant_message_without_assistant_msg_id
         fake.add_answer("q", script)
         fake.inject(DropAfter(events=3))
         async with client(fake) as c:
-            result = await c.ana.ask("q")
+            result = await c.ana.ask("q", recover_stable_for=STABLE)
         chat = fake.chats[0]
     assert result.recovered and result.blocks == FINAL
     assert result.assistant_msg_id in (None, chat.assistant_msg_id)
@@ -148,7 +161,7 @@ async def test_recovery_timeout_raises_with_the_snapshot() -> None:
         async with client(fake) as c:
             started = time.monotonic()
             with pytest.raises(StreamError) as info:
-                await c.ana.ask("q", recover_timeout=0.25)
+                await c.ana.ask("q", recover_timeout=0.25)  # the default 30 s window
             elapsed = time.monotonic() - started
     assert elapsed < 1.5
     snapshot = info.value.snapshot
@@ -165,7 +178,7 @@ async def test_missing_chat_ends_recovery_at_once() -> None:
         async with client(fake) as c:
             started = time.monotonic()
             with pytest.raises(StreamError) as info:
-                await c.ana.ask("q")
+                await c.ana.ask("q", recover_stable_for=STABLE)
             assert time.monotonic() - started < 1.0
     assert info.value.snapshot is not None
     assert info.value.snapshot.chat_id == "chat-r"
@@ -196,7 +209,7 @@ async def test_a_drop_before_chat_id_cannot_be_recovered() -> None:
         fake.inject(DropAfter(events=0))
         async with client(fake) as c:
             with pytest.raises((StreamError, APIConnectionError)) as info:
-                await c.ana.ask("q")
+                await c.ana.ask("q", recover_stable_for=STABLE)
     assert not isinstance(info.value, APITimeoutError)
     assert ana_requests(fake) == 1
     assert history_requests(fake) == 0
@@ -211,6 +224,6 @@ async def test_a_stream_without_done_is_recovered_or_raised() -> None:
                 await c.ana.ask("q", recover=False)
             assert info.value.snapshot is not None
             assert info.value.snapshot.blocks == FINAL
-            result = await c.ana.ask("q")
+            result = await c.ana.ask("q", recover_stable_for=STABLE)
     assert result.recovered and result.blocks == FINAL
     assert ana_requests(fake) == 2

@@ -100,7 +100,7 @@ async def test_stalled_stream_completes_the_default_answer_in_history() -> None:
     assert [s["innerId"] for s in summary] == [chat.chat_id]
 
 
-async def test_answer_completes_after_hides_the_assistant_message_until_then() -> None:
+async def test_answer_completes_after_shows_the_partial_message_until_then() -> None:
     async with FakeTextQL(answer_completes_after=0.3) as fake:
         fake.add_answer("q", SCRIPT)
         fake.inject(DropAfter(events=4))
@@ -110,7 +110,9 @@ async def test_answer_completes_after_hides_the_assistant_message_until_then() -
             assert fake.chats[0].pending
             await asyncio.sleep(0.35)
             late = await _history(session, fake.url, "c1")
-    assert [m["innerVal"]["author"]["tag"] for m in early] == ["User"]
+    # as the service does while Ana works: the answer as far as it was produced (streamed)
+    assert [m["innerVal"]["author"]["tag"] for m in early] == ["User", "Assistant"]
+    assert early[1]["innerVal"]["body"] == [{"tag": "TextBlock", "contents": "Hel", "id": "b1"}]
     assert late[1]["innerVal"]["body"] == FINAL
     assert not fake.chats[0].pending
 

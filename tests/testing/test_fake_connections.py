@@ -26,7 +26,7 @@ async def test_open_connections_drop_after_client_closes_mid_stream(
             assert (fake.open_connections, fake.active_streams) == (0, 0)
             assert fake.total_connections == 1
         # the server stopped streaming: the stored chat saw far fewer than all blocks, and
-        # Ana's complete answer is still "being worked on" (hidden from the history)
+        # Ana's complete answer is still "being worked on" (nothing produced yet to show)
         assert len(fake.chats[0].blocks) <= 1
         assert fake.chats[0].pending
         assert len(fake.chats[0].messages_json()) == 1

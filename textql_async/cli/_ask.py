@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -28,11 +29,19 @@ class AskOptions:
     clifford: bool = False
 
 
+_NO_RICH_HINT = (
+    "textql-async: plain output; for the live view install the cli extra: "
+    "pip install 'textql-async[cli]'"
+)
+
+
 def choose_mode(json_output: bool) -> Mode:
     """JSON lines if asked; a live view on a terminal; else a final view (rich or plain)."""
     if json_output:
         return "json"
     if not has_rich():
+        if is_terminal():
+            print(_NO_RICH_HINT, file=sys.stderr)
         return "plain"
     return "live" if is_terminal() else "rich"
 

@@ -6,23 +6,24 @@ from textql_async.cli._ask import AskOptions, choose_mode, run_ask
 from textql_async.cli._history import run_chats
 from textql_async.cli._output import make_console, out
 
-__all__ = ["DEMO_QUESTION", "run_demo", "run_fake_server"]
+__all__ = ["DEMO_DELAY", "DEMO_QUESTION", "run_demo", "run_fake_server"]
 
 DEMO_QUESTION = "Which store is the largest?"
-_LIVE_DELAY = 0.03
+# About 3 s for the 32 events of the default answer: the pace of a short real Ana run, so a
+# newcomer sees the text grow word by word and the Python block gain its result.
+DEMO_DELAY = 0.1
 
 
 async def run_demo(question: str, json_output: bool, delay: float | None) -> None:
     """Ask an embedded fake server ``question``, then list its chats. No credentials needed.
 
-    Events are paced by ``delay`` seconds (default: a little on a terminal, so the
-    live view can be watched; none otherwise).
+    Events are paced by ``delay`` seconds (default :data:`DEMO_DELAY`, like a real run).
     """
     from textql_async.testing import FakeTextQL
 
     mode = choose_mode(json_output)
     if delay is None:
-        delay = _LIVE_DELAY if mode == "live" else 0.0
+        delay = DEMO_DELAY
     async with FakeTextQL(event_delay=delay) as fake, fake.client() as client:
         if mode == "plain":
             out(f"Asking the fake TextQL server at {fake.url}: {question}")

@@ -20,7 +20,7 @@ from textql_async._exceptions import (
 from textql_async._version import __version__
 from textql_async.cli._ask import AskOptions, choose_mode, run_ask
 from textql_async.cli._batch import add_batch_parser, batch_options, run_batch_command
-from textql_async.cli._fake import DEMO_QUESTION, run_demo, run_fake_server
+from textql_async.cli._fake import DEMO_DELAY, DEMO_QUESTION, run_demo, run_fake_server
 from textql_async.cli._history import run_chats, run_messages
 
 __all__ = ["build_parser", "main"]
@@ -31,7 +31,10 @@ _NO_KEY = f"no API key: set {ENV_API_KEY} (and {ENV_MEMBER_ID}) or pass --api-ke
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="textql-async", description="Ask TextQL's Ana agent from the command line."
+        prog="textql-async",
+        description="Ask TextQL's Ana agent from the command line.",
+        epilog="Rich live views need the cli extra: pip install 'textql-async[cli]'. "
+        "Without it every command prints plain text.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -72,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--delay",
         type=float,
         metavar="SECONDS",
-        help="pause between events (default: 0.03 on a terminal)",
+        default=DEMO_DELAY,
+        help="pause between events, like a real Ana run (default: %(default)s)",
     )
 
     fake = commands.add_parser("fake-server", help="run the fake TextQL server until Ctrl-C")

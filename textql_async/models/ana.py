@@ -71,6 +71,7 @@ class UnknownResult(msgspec.Struct, frozen=True):
 
 
 PythonResult = Union[TextResult, ImageUrlResult, UnknownResult]
+"""One output of a Python block: text, an image URL, or ``UnknownResult`` for a kind this version does not know."""
 _KnownResult = Union[TextResult, ImageUrlResult]
 
 
@@ -154,6 +155,7 @@ class UnknownBlock(msgspec.Struct, frozen=True):
 
 
 Block = Union[TextBlock, PythonBlock, OntologyBlock, ErrorBlock, UnknownBlock]
+"""One of Ana's blocks; ``UnknownBlock`` holds a tag this version does not know, so decoding never fails on a new one."""
 
 _KNOWN_BLOCKS: dict[str, type[Any]] = {
     "TextBlock": TextBlock,

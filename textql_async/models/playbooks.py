@@ -37,7 +37,7 @@ PlaybookSortDirection = Literal["asc", "desc"]
 
 
 class Playbook(msgspec.Struct, frozen=True):
-    """A playbook's configuration. ``status`` is ``draft`` until :meth:`deploy`, then ``deployed``.
+    """A playbook's configuration. ``status`` is ``draft`` until :meth:`~textql_async.resources.playbooks.PlaybooksResource.deploy`, then ``deployed``.
 
     The service omits ``cron_string``, ``email_addresses`` and ``slack_channel_id`` when
     they are not set, so they read as ``None`` / ``[]``.

@@ -237,6 +237,7 @@ class UnknownEvent(msgspec.Struct, frozen=True):
 
 
 ChatEvent = Union[Metadata, TextDelta, CellEvent, AssetEvent, Done, UnknownEvent]
+"""One event of a v2 chat stream; an event type this version does not know is an ``UnknownEvent``, never an error."""
 _event_decoder = msgspec.json.Decoder(Union[Metadata, TextDelta, CellEvent, AssetEvent, Done])
 _any_decoder = msgspec.json.Decoder()
 

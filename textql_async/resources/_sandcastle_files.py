@@ -222,7 +222,7 @@ class SandboxDownload:
 
 
 class FilesMixin:
-    """The file methods of :class:`SandcastlesResource`."""
+    """The file methods of :class:`~textql_async.resources.sandcastles.SandcastlesResource`."""
 
     _transport: Transport
 

@@ -7,11 +7,19 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import msgspec
 
 from textql_async._batch import BatchItem, Progress, Query, run_batch
 from textql_async._config import Timeout, as_timeout
-from textql_async._exceptions import APITimeoutError, StreamError
-from textql_async._recovery import recover_answer
+from textql_async._exceptions import (
+    APITimeoutError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RecoveryTimeoutError,
+    StreamError,
+)
+from textql_async._recovery import check_recovery_arguments, recover_answer
 from textql_async._streaming import AnaStream
 from textql_async._transport import Transport
 from textql_async.models.ana import (
@@ -22,6 +30,7 @@ from textql_async.models.ana import (
     decode_chat_summaries,
 )
 from textql_async.resources._base import decode_response, require_text
+from textql_async.sansio.fold import Snapshot
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
 
 __all__ = ["AnaResource"]
@@ -100,6 +109,7 @@ class AnaResource:
         max_retries: int | None = None,
         recover: bool = True,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
@@ -107,11 +117,15 @@ class AnaResource:
 
         With ``recover`` (the default), an answer whose stream broke after its
         chat id arrived (connection reset, truncated body, idle timeout) is
-        fetched from the chat history instead, polling for up to
-        ``recover_timeout`` seconds; the result then has ``recovered=True``.
-        Otherwise the :class:`~textql_async.StreamError` (or
-        :class:`~textql_async.APITimeoutError`) carries every block received.
+        finished from the chat history with :meth:`recover` (same rule, same
+        ``recover_timeout`` and ``recover_stable_for``); the result then has
+        ``recovered=True``. When recovery is off or finds no proof that the answer
+        ended, the original :class:`~textql_async.StreamError` (or
+        :class:`~textql_async.APITimeoutError`) is raised, its ``snapshot`` holding
+        every block received merged with the newest history body (and its
+        ``__context__`` the :class:`~textql_async.RecoveryTimeoutError` saying why).
         """
+        stable_for = check_recovery_arguments(recover_timeout, recover_stable_for)
         stream = self.stream(
             query,
             dataset=dataset,
@@ -132,10 +146,59 @@ class AnaResource:
                 raise
             total = stream.remaining_time()
             budget = recover_timeout if total is None else min(recover_timeout, total)
-            result = await recover_answer(self._fetch_for_recovery, snapshot, timeout=budget)
-            if result is None:
-                raise
-            return result
+            try:
+                return await recover_answer(
+                    self._fetch_for_recovery,
+                    snapshot.chat_id,
+                    snapshot,
+                    timeout=budget,
+                    stable_for=stable_for,
+                )
+            except RecoveryTimeoutError as failed:
+                # the original error (its __cause__ kept; __context__ is ``failed``, with
+                # the reason) now carries the best state known, never less than streamed
+                exc.snapshot = failed.snapshot
+                raise exc  # noqa: B904
+            except (AuthenticationError, PermissionDeniedError, NotFoundError):
+                raise exc from None
+
+    async def recover(
+        self,
+        chat_id: str,
+        *,
+        snapshot: Snapshot | None = None,
+        timeout: float = 120.0,
+        stable_for: float | None = None,
+    ) -> AnaResult:
+        """Finish an answer from the chat history alone, never asking Ana again.
+
+        ``result = await client.ana.recover(chat_id, snapshot=error.snapshot)``
+
+        ``snapshot`` is what a broken stream delivered (the lower bound; ``None`` when
+        only the chat id is known). ``GET /api/ana/{chat_id}`` is polled with backoff
+        for up to ``timeout`` seconds until the completion rule is met (see
+        :mod:`textql_async.sansio.completion`: nothing shorter than the stream, no
+        running Python cell or Ontology query, a later message in the chat or the body
+        unchanged for ``stable_for`` seconds, default
+        :data:`~textql_async.DEFAULT_RECOVER_STABLE_FOR`). Returns an
+        :class:`AnaResult` with ``recovered=True``; raises
+        :class:`~textql_async.RecoveryTimeoutError` (``.snapshot``: the stream's
+        snapshot merged with the newest history body) when no proof came in time,
+        and the API error itself for 401, 403 or a missing chat (404).
+        """
+        require_text("chat_id", chat_id)
+        window = check_recovery_arguments(timeout, stable_for)
+        if snapshot is None:
+            snapshot = Snapshot(chat_id=chat_id)
+        elif snapshot.chat_id is None:
+            snapshot = msgspec.structs.replace(snapshot, chat_id=chat_id)
+        elif snapshot.chat_id != chat_id:
+            raise ValueError(
+                f"snapshot belongs to chat {snapshot.chat_id!r}, not to {chat_id!r}"
+            )
+        return await recover_answer(
+            self._fetch_for_recovery, chat_id, snapshot, timeout=float(timeout), stable_for=window
+        )
 
     async def _fetch_for_recovery(self, chat_id: str) -> list[ChatMessage]:
         return await self.chat_messages(chat_id, max_retries=0)
@@ -218,6 +281,7 @@ def _check_ask_arguments(call: Mapping[str, Any]) -> None:
         ontology_connector_id=call.get("ontology_connector_id"),
         clifford=call.get("clifford", False),
     )
+    check_recovery_arguments(call.get("recover_timeout", 120.0), call.get("recover_stable_for"))
 
 
 def ana_params(

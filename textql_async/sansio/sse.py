@@ -18,6 +18,7 @@ from textql_async._exceptions import EventTooLargeError
 __all__ = ["DEFAULT_MAX_EVENT_SIZE", "SSEDecoder", "ServerSentEvent"]
 
 DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024
+"""The largest event ``SSEDecoder`` buffers by default (16 MiB); past it, ``EventTooLargeError``, so a runaway stream cannot exhaust memory."""
 _BOM = b"\xef\xbb\xbf"
 _LF = 0x0A
 _CR = 0x0D

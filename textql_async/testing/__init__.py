@@ -9,6 +9,12 @@ async with FakeTextQL() as fake:
         result = await client.ana.ask("Where is the largest store?")
 ```
 
+After a cut stream, Ana keeps working server-side, and the fake's chat history behaves
+like the service's: ``FakeTextQL(answer_completes_after=3.0)`` shows the partial assistant
+message (what was streamed so far) for 3 s, then the finished one; ``history=`` makes that
+history lag behind the stream (``"lagging"``), stay partial forever (``"partial"``) or fail
+every other read with a 503 (``"flaky"``); see :data:`HISTORY_MODES`.
+
 The pytest fixtures ``fake_textql`` and ``textql_client`` live in
 ``textql_async.testing._plugin`` (auto-registered via the ``pytest11`` entry point); importing
 this package does not require pytest.
@@ -45,6 +51,7 @@ from textql_async.testing._rules import (
 from textql_async.testing._serve import serve, serve_forever
 from textql_async.testing._server import FakeTextQL
 from textql_async.testing._store import (
+    HISTORY_MODES,
     ChatStore,
     StoredChat,
     final_blocks,
@@ -60,6 +67,7 @@ __all__ = [
     "DropAfter",
     "FakeTextQL",
     "Fault",
+    "HISTORY_MODES",
     "HTTPError",
     "Matcher",
     "RecordedRequest",

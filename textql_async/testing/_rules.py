@@ -68,12 +68,18 @@ class RecordedResponse:
 
 @dataclass(frozen=True)
 class AnswerRule:
-    """A scripted answer for the questions ``match`` accepts, with optional pacing overrides."""
+    """A scripted answer for the questions ``match`` accepts, with optional overrides.
+
+    ``event_delay`` and ``chunk_size`` override the fake's pacing; ``history`` and
+    ``answer_completes_after`` how its chat history shows this answer after a cut.
+    """
 
     match: Matcher
     events: ScriptSource
     event_delay: float | None = None
     chunk_size: int | None = None
+    history: str | None = None
+    answer_completes_after: float | None = None
 
     def matches(self, question: str) -> bool:
         """Return whether this rule answers ``question``."""

@@ -38,7 +38,12 @@ from textql_async.testing._rules import (
     json_error,
     validate_ana_query,
 )
-from textql_async.testing._store import ChatStore, StoredChat, StreamRecorder
+from textql_async.testing._store import (
+    ChatStore,
+    StoredChat,
+    StreamRecorder,
+    check_history_mode,
+)
 from textql_async.testing._stream import StreamPlan, write_stream
 from textql_async.testing._v1 import V1Routes
 from textql_async.testing._v2 import V2Routes
@@ -76,13 +81,26 @@ class FakeTextQL:
         port: int = 0,
         org_id: str = "organization-fake-00000000",
         answer_completes_after: float = 0.0,
+        history: str = "live",
     ) -> None:
         """Configure the fake; nothing is bound until it is entered (or :meth:`start`).
 
         Like the real service, Ana keeps working when a stream is cut (a ``DropAfter``,
         ``Stall`` or ``Truncate`` fault, or the client going away): the chat history then
         holds the complete answer ``answer_completes_after`` seconds after the question
-        arrived, and only the user message before that.
+        arrived. Before that, ``GET /api/ana/{chat_id}`` shows the answer as Ana is still
+        working on it, as ``history`` says (see ``HISTORY_MODES``):
+
+        - ``"live"`` (default): the partial assistant message - every block as far as it
+          was streamed when the cut came (a PythonBlock without results, say);
+        - ``"lagging"``: a history behind the stream - no assistant message in the first
+          half of the working time, then fewer blocks than were streamed;
+        - ``"partial"``: the partial message forever (the answer never completes);
+        - ``"flaky"``: as ``"live"``, but every other history read (the first included)
+          fails with a transient 503.
+
+        Both can be changed on a running fake (``fake.history = "partial"``); a chat
+        keeps the ``history`` it was asked with.
         """
         self.api_key = api_key
         self.member_id = member_id
@@ -91,6 +109,7 @@ class FakeTextQL:
         self.host = host
         self.port = port
         self.answer_completes_after = answer_completes_after
+        self.history = check_history_mode(history)
         self.requests: list[RecordedRequest] = []
         """Every request received, in arrival order (including rejected ones)."""
         self.responses: list[RecordedResponse] = []
@@ -224,9 +243,19 @@ class FakeTextQL:
         *,
         event_delay: float | None = None,
         chunk_size: int | None = None,
+        history: str | None = None,
+        answer_completes_after: float | None = None,
     ) -> None:
-        """Script the answer for questions matching ``match`` (later additions win)."""
-        self._answers.append(AnswerRule(match, events, event_delay, chunk_size))
+        """Script the answer for questions matching ``match`` (later additions win).
+
+        ``history`` and ``answer_completes_after`` override the fake's own for these
+        questions (how the chat history shows the answer after a cut, and when it lands).
+        """
+        if history is not None:
+            check_history_mode(history)
+        self._answers.append(
+            AnswerRule(match, events, event_delay, chunk_size, history, answer_completes_after)
+        )
 
     def inject(
         self,
@@ -306,7 +335,8 @@ class FakeTextQL:
         app.router.add_get("/api/ana/{chat_id}", self._handle_chat)
         for family in self._families:
             family.add_routes(app)
-        app.on_response_prepare.append(self._add_request_id)
+        # aiohttp 3.9 typed this signal wrongly; later releases accept the handler as is.
+        app.on_response_prepare.append(self._add_request_id)  # type: ignore[arg-type,unused-ignore]
         return app
 
     async def _add_request_id(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -381,7 +411,12 @@ class FakeTextQL:
         chat = self.store.get(request.match_info["chat_id"])
         if chat is None:
             return json_error(404, "not_found", "chat not found")
+        if chat.fails_read():
+            return json_error(503, "unavailable", "the chat history is briefly unavailable")
         return web.json_response(chat.messages_json())
+
+    def _rule(self, question: str) -> AnswerRule | None:
+        return next((a for a in reversed(self._answers) if a.matches(question)), None)
 
     def _plan(self, question: str, chat: StoredChat, fault: Fault | None) -> StreamPlan:
         for answer in reversed(self._answers):
@@ -414,6 +449,7 @@ class FakeTextQL:
             user_msg_id=user_msg_id,
             assistant_msg_id=assistant_msg_id,
             question_block_id=block_id(chat_id, -1),
+            history=check_history_mode(self.history),
         )
 
     async def _handle_ana(self, request: web.Request) -> web.StreamResponse:
@@ -425,7 +461,13 @@ class FakeTextQL:
         self.store.save(chat)
         fault = self._faults.take(request.path, _STREAM_FAULTS, question)
         plan = self._plan(question, chat, fault)
-        completes_at = time.monotonic() + self.answer_completes_after
+        rule = self._rule(question)
+        after = self.answer_completes_after
+        if rule is not None:
+            chat.history = rule.history or chat.history
+            if rule.answer_completes_after is not None:
+                after = rule.answer_completes_after
+        completes_at = time.monotonic() + after
         if fault is not None:  # the stream will be cut, Ana's answer lands in the history
             self.store.complete_at(chat, plan.events, completes_at)
         task = asyncio.current_task()

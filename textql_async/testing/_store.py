@@ -13,6 +13,7 @@ import msgspec
 from textql_async.testing._frames import ScriptEvent, render_script
 
 __all__ = [
+    "HISTORY_MODES",
     "ChatStore",
     "StoredChat",
     "StreamRecorder",
@@ -20,6 +21,25 @@ __all__ = [
     "iso_timestamp",
     "parse_raw_events",
 ]
+
+
+HISTORY_MODES = ("live", "lagging", "partial", "flaky")
+"""How ``GET /api/ana/{chat_id}`` shows an answer Ana still works on after a cut (``history=``).
+
+- ``"live"``: the partial assistant message (every block as far as Ana had produced it
+  when the stream was cut), then the finished one once ``answer_completes_after`` elapsed;
+- ``"lagging"``: the history trails the stream: no assistant message in the first half of
+  the working time, then one with fewer blocks than were streamed, then the finished one;
+- ``"partial"``: the partial assistant message forever (Ana never finishes);
+- ``"flaky"``: like ``"live"``, but every other read (the first included) fails with 503.
+"""
+
+
+def check_history_mode(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`HISTORY_MODES`, else raise ``ValueError``."""
+    if mode not in HISTORY_MODES:
+        raise ValueError(f"history must be one of {', '.join(map(repr, HISTORY_MODES))}, got {mode!r}")
+    return mode
 
 
 def iso_timestamp(when: datetime | None = None) -> str:
@@ -82,7 +102,14 @@ class StoredChat:
     """Final version of each block, keyed by id, in first-appearance order."""
     completes_at: float | None = None
     """``time.monotonic()`` at which a cut answer lands in the history (see :meth:`complete_at`)."""
+    history: str = "live"
+    """How the history shows the answer while Ana works on it after a cut (:data:`HISTORY_MODES`)."""
+    scheduled_at: float | None = None
+    """``time.monotonic()`` at which the completion was scheduled (start of Ana's working time)."""
+    reads: int = 0
+    """How many times the history of this chat was read."""
     _script: Sequence[ScriptEvent] | None = field(default=None, repr=False)
+    _versions: list[tuple[str, dict[str, Any]]] = field(default_factory=list, repr=False)
 
     @property
     def completing(self) -> bool:
@@ -91,21 +118,27 @@ class StoredChat:
 
     @property
     def pending(self) -> bool:
-        """Whether the assistant message is still hidden from the history (Ana is working)."""
+        """Whether Ana still works on a cut answer (the history shows it partial, or not yet)."""
         return self._script is not None
+
+    @property
+    def recording(self) -> bool:
+        """Whether streamed events still change the chat (until a scheduled completion landed)."""
+        return self.completes_at is None or self._script is not None
 
     def complete_at(self, script: Sequence[ScriptEvent], when: float) -> None:
         """Record that Ana finishes ``script`` server-side at monotonic time ``when``.
 
         This is what happens when a client's stream is cut: the answer is still written
-        to the chat. Until ``when`` the history shows only the user message; from then on
-        the assistant message holds the final version of every block in ``script``.
-        Events streamed meanwhile no longer change the chat.
+        to the chat. Until ``when`` the history shows the answer as far as it was streamed
+        (as :attr:`history` says); from then on the assistant message holds the final
+        version of every block in ``script``. With ``history="partial"`` it never lands.
         """
         if self.completing:
             return
         self._script = list(script)
         self.completes_at = when
+        self.scheduled_at = time.monotonic()
         for name, payload in parse_raw_events(render_script(self._script)):
             if name != "block":  # the chat id and message ids are known at once
                 self.apply(name, payload)
@@ -113,14 +146,16 @@ class StoredChat:
 
     def settle(self, now: float | None = None) -> None:
         """Apply a scheduled completion whose time has come."""
-        if self._script is None or self.completes_at is None:
+        if self._script is None or self.completes_at is None or self.history == "partial":
             return
         if (time.monotonic() if now is None else now) < self.completes_at:
             return
         script, self._script = self._script, None
         self.blocks = {}
+        self._versions = []
         for name, payload in parse_raw_events(render_script(script)):
             self.apply(name, payload)
+        self._versions = []  # only the streamed versions matter, and only while pending
 
     def apply(self, event: str, payload: object) -> None:
         """Fold one streamed event into this chat (replace-by-id for blocks)."""
@@ -134,7 +169,10 @@ class StoredChat:
             block = msgspec.to_builtins(payload)
             if isinstance(block, dict):
                 key = block.get("id")
-                self.blocks[str(key) if key is not None else f"\x00{len(self.blocks)}"] = block
+                slot = str(key) if key is not None else f"\x00{len(self.blocks)}"
+                self.blocks[slot] = block
+                if self.history == "lagging" and self.recording:
+                    self._versions.append((slot, block))
 
     def summary_json(self, org_id: str) -> dict[str, Any]:
         """Return this chat as a ``GET /api/ana/chat/summary`` item."""
@@ -154,14 +192,37 @@ class StoredChat:
         question = {"tag": "TextBlock", "contents": self.question, "id": self.question_block_id}
         user = {"tag": "User", "name": "Fake User", "contents": self.member_id}
         self.settle()
-        if self.pending:
-            return [self._message(self.user_msg_id, user, [question], 0)]
-        return [
-            self._message(self.user_msg_id, user, [question], 0),
-            self._message(
-                self.assistant_msg_id, {"tag": "Assistant"}, list(self.blocks.values()), 1
-            ),
-        ]
+        body: list[dict[str, Any]] | None = list(self.blocks.values())
+        if self.pending and self.history == "lagging":
+            body = self._lagging_body(time.monotonic())
+        elif self.pending and not body:
+            body = None  # Ana produced nothing yet: no assistant message
+        messages = [self._message(self.user_msg_id, user, [question], 0)]
+        if body is not None:
+            messages.append(self._message(self.assistant_msg_id, {"tag": "Assistant"}, body, 1))
+        return messages
+
+    def fails_read(self) -> bool:
+        """Count one history read; true when it must fail (``history="flaky"``: every other)."""
+        self.reads += 1
+        return self.history == "flaky" and self.reads % 2 == 1
+
+    def _lagging_body(self, now: float) -> list[dict[str, Any]] | None:
+        """The older copy a lagging history shows: nothing, then fewer blocks than streamed."""
+        start = self.scheduled_at if self.scheduled_at is not None else now
+        end = self.completes_at if self.completes_at is not None else now
+        if now < start + (end - start) / 2:
+            return None
+        seen: set[str] = set()
+        last_new = 0  # the versions before the last block's first one: one block fewer
+        for i, (slot, _) in enumerate(self._versions):
+            if slot not in seen:
+                seen.add(slot)
+                last_new = i
+        older: dict[str, dict[str, Any]] = {}
+        for slot, block in self._versions[:last_new]:
+            older[slot] = block
+        return list(older.values()) or None
 
     def _message(
         self, inner_id: int, author: dict[str, Any], body: list[dict[str, Any]], idx: int
@@ -255,8 +316,8 @@ class ChatStore:
 class StreamRecorder:
     """Folds each event a stream actually wrote into its chat (the ``on_event`` callback).
 
-    Raw ``bytes`` items are buffered until a frame is complete. Once the chat's complete
-    answer is scheduled (:meth:`StoredChat.complete_at`), streamed events no longer change it.
+    Raw ``bytes`` items are buffered until a frame is complete. Once a scheduled complete
+    answer landed (:meth:`StoredChat.complete_at`), streamed events no longer change the chat.
     """
 
     def __init__(self, store: ChatStore, chat: StoredChat) -> None:
@@ -270,7 +331,7 @@ class StreamRecorder:
     def __call__(self, item: ScriptEvent) -> None:
         """Record one fully written script item."""
         self.written += 1
-        if self.chat.completing:
+        if not self.chat.recording:
             return
         if isinstance(item, bytes):
             self._pending.extend(item)
