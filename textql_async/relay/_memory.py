@@ -131,8 +131,8 @@ class InMemoryRelay:
     relay.start(question, owner=user)`` and ``async for event in relay.events(answer_id,
     owner=user, after=last_seq)``. Each answer asks Ana once however many readers it has.
     Bounds per answer: ``keep`` events plus the current blocks; finished answers are
-    forgotten ``ttl`` seconds after they ended. ``recover_timeout`` bounds finishing a
-    broken stream from the chat history. Leaving the ``async with`` stops every answer
+    forgotten ``ttl`` seconds after they ended. ``recover_timeout`` and ``recover_stable_for`` are
+    ``client.ana.recover``'s, for finishing a broken stream from the chat history. Leaving the ``async with`` stops every answer
     still running (its readers get an ``error`` event).
     """
 
@@ -143,6 +143,7 @@ class InMemoryRelay:
         keep: int = 256,
         ttl: float = 600.0,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -152,6 +153,7 @@ class InMemoryRelay:
         self._keep = keep
         self._ttl = ttl
         self._recover_timeout = recover_timeout
+        self._recover_stable_for = recover_stable_for
         self._answers: dict[str, _Answer] = {}
         self._expiry: deque[tuple[float, str]] = deque()
         self._closed = False
@@ -196,7 +198,8 @@ class InMemoryRelay:
     async def _run(self, answer: _Answer, question: str, ask_args: dict[str, Any]) -> None:
         try:
             await pump_upstream(
-                self._client, question, ask_args, answer, recover_timeout=self._recover_timeout
+                self._client, question, ask_args, answer, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             )
         except asyncio.CancelledError:
             await _fail(answer, RuntimeError("the relay was closed before the answer finished"))

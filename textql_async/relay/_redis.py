@@ -175,7 +175,8 @@ class RedisRelay:
     made with short socket timeouts and closed on exit). ``keep`` bounds each answer's log,
     ``ttl`` (seconds) is how long an answer outlives its last sign of life, ``lease_ms`` the
     upstream lease, ``scan_interval`` how often unfinished answers are checked for a dead
-    owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease.
+    owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease;
+    ``recover_timeout``/``recover_stable_for`` go to ``client.ana.recover`` on a takeover.
     Redis down: :meth:`start` raises :class:`RelayUnavailableError`; a reader gets an
     ``error`` event and ends; commands reconnect by themselves once Redis is back.
     """
@@ -192,6 +193,7 @@ class RedisRelay:
         scan_interval: float = 1.0,
         block_ms: int = 1000,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -214,6 +216,7 @@ class RedisRelay:
         self._scan_interval = scan_interval
         self._block_ms = block_ms
         self._recover_timeout = recover_timeout
+        self._recover_stable_for = recover_stable_for
         self._publish = self._redis.register_script(_PUBLISH)
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
@@ -292,7 +295,8 @@ class RedisRelay:
             answer_id,
             token,
             lambda sink: pump_upstream(
-                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout
+                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             ),
         )
         return answer_id
@@ -375,7 +379,8 @@ class RedisRelay:
             answer_id,
             token,
             lambda sink: pump_recovery(
-                self._client, meta, wire, sink, recover_timeout=self._recover_timeout
+                self._client, meta, wire, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             ),
         )
         return True
