@@ -454,8 +454,10 @@ class RedisRelay:
                 entries = _entries(reply)
                 if not entries:
                     fields = await self._hgetall(state_key)
-                    if not fields:
-                        raise AnswerNotFoundError(answer_id)  # expired while being read
+                    if not fields:  # expired (or Redis lost it) while being read
+                        gone = AnswerNotFoundError(answer_id)
+                        yield RelayEvent(cursor, "error", error_data(gone, chat_id, wire))
+                        return
                     if "final" in fields or int(fields["seq"]) > cursor:
                         cursor, checked = None, True  # missed what the log no longer has
                         continue
