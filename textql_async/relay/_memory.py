@@ -22,6 +22,8 @@ from textql_async.relay._events import (
     AnswerNotFoundError,
     AnswerState,
     RelayEvent,
+    RelayUnavailableError,
+    error_data,
     new_answer_id,
     state_data,
     state_from,
@@ -202,7 +204,7 @@ class InMemoryRelay:
                 recover_stable_for=self._recover_stable_for,
             )
         except asyncio.CancelledError:
-            await _fail(answer, RuntimeError("the relay was closed before the answer finished"))
+            await _fail(answer, RelayUnavailableError("the relay was closed before the answer finished"))
             raise
         except Exception as exc:  # pragma: no cover - the pump turns answer errors into events
             await _fail(answer, exc)
@@ -264,8 +266,6 @@ class InMemoryRelay:
 
 
 async def _fail(answer: _Answer, exc: BaseException) -> None:
-    from textql_async.relay._events import error_data
-
     if answer.terminal is None:
         await answer.publish(
             "error",

@@ -539,10 +539,19 @@ def _entries(reply: Any) -> list[tuple[Any, dict[Any, Any]]]:
     """XREAD's entries for the one stream read, in RESP2 (list) or RESP3 (dict) shape."""
     if not reply:
         return []
-    if isinstance(reply, dict):
-        streams = list(reply.values())
-        return list(streams[0][0]) if streams and streams[0] and isinstance(streams[0][0], list) else list(streams[0])
-    return list(reply[0][1])
+    # RESP2: [[stream, [(id, fields), ...]]]; RESP3 (redis-py 8): {stream: [[(id, fields), ...]]}
+    groups = list(reply.values()) if isinstance(reply, dict) else [item[1] for item in reply]
+    found: list[tuple[Any, dict[Any, Any]]] = []
+
+    def collect(items: Any) -> None:
+        for item in items:
+            if len(item) == 2 and isinstance(item[1], dict):
+                found.append((item[0], item[1]))
+            else:
+                collect(item)
+
+    collect(groups)
+    return found
 
 
 def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
