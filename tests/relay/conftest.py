@@ -31,7 +31,7 @@ def make_relay(backend: str, request: pytest.FixtureRequest) -> MakeRelay:
     async def make(client: AsyncTextQL, **kwargs: Any) -> AsyncIterator[AnswerRelay]:
         relay: AnswerRelay
         if url is None:
-            kwargs = {k: v for k, v in kwargs.items() if k in ("keep", "ttl", "recover_timeout")}
+            kwargs = {k: v for k, v in kwargs.items() if k in ("keep", "ttl", "recover_timeout", "recover_stable_for")}
             relay = InMemoryRelay(client, **kwargs)
         else:
             kwargs.setdefault("prefix", prefix)

@@ -115,3 +115,43 @@ async def test_redis_use_per_answer_is_bounded_and_expires(redis_server) -> None
             await redis.ping()  # a client passed in is not closed by the relay
     finally:
         await redis.aclose()
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+@pytest.mark.parametrize("decode_responses", [False, True])
+async def test_a_redis_client_of_yours_works_whatever_its_protocol_and_decoding(
+    redis_server, protocol: int, decode_responses: bool
+) -> None:
+    redis = Redis.from_url(redis_server.url, protocol=protocol, decode_responses=decode_responses)
+    try:
+        async with FakeTextQL(event_delay=0.002) as fake, fake.client() as client:
+            async with RedisRelay(client, redis, prefix=f"proto:{secrets.token_hex(4)}:") as relay:
+                answer_id = await relay.start(QUESTION, owner="alice")
+                folded = await read_all(relay.events(answer_id, owner="alice"))
+                assert folded.kinds[0] == "snapshot" and folded.kinds[-1] == "done"
+                assert folded.blocks == expected()
+                resumed = await read_all(relay.events(answer_id, owner="alice", after=2))
+                assert resumed.events[0].seq == 3 and resumed.blocks[-1] == expected()[-1]
+                assert (await relay.state(answer_id, owner="alice")).done
+        assert await redis.ping()
+    finally:
+        await redis.aclose()
+
+
+async def test_a_replica_shut_down_cleanly_hands_its_answers_over_at_once(redis_server) -> None:
+    prefix = f"handover:{secrets.token_hex(4)}:"
+    async with FakeTextQL(event_delay=0.05) as fake, fake.client() as client_a, fake.client() as client_b:
+        async with RedisRelay(client_b, redis_server.url, prefix=prefix, lease_ms=30_000, recover_stable_for=0.5) as b:
+            a = RedisRelay(client_a, redis_server.url, prefix=prefix, lease_ms=30_000)
+            async with a:
+                answer_id = await a.start(QUESTION, owner="alice")
+                folded = Folded()
+                async for event in b.events(answer_id, owner="alice"):
+                    folded.apply(event)
+                    if event.seq == 4:
+                        break
+            # A left (a deploy): its lease is released, not left to expire after 30 s
+            with anyio.fail_after(15):
+                await read_all(b.events(answer_id, owner="alice", after=4), folded)
+            assert folded.kinds[-1] == "done" and folded.blocks == expected()
+    assert ana_requests(fake) == 1

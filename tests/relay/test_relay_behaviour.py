@@ -155,11 +155,12 @@ async def test_an_upstream_error_is_an_error_event_and_ends_the_readers(make_rel
 async def test_a_broken_stream_that_cannot_be_recovered_is_an_error_with_its_snapshot(make_relay) -> None:
     async with FakeTextQL(answer_completes_after=30) as fake, fake.client(max_retries=0) as client:
         fake.inject(DropAfter(events=8))
-        async with make_relay(client, recover_timeout=0.5) as relay:
+        async with make_relay(client, recover_timeout=0.5, recover_stable_for=10) as relay:
             answer_id = await relay.start(QUESTION, owner="alice")
             with anyio.fail_after(15):
                 folded = await read_all(relay.events(answer_id, owner="alice"))
             assert folded.kinds[-1] == "error"
+            assert folded.events[-1].data["type"] == "RecoveryTimeoutError"
             snapshot = folded.events[-1].data["snapshot"]
             assert snapshot["chat_id"] == fake.chats[0].chat_id
             assert snapshot["blocks"] and snapshot["blocks"] == folded.blocks
@@ -169,7 +170,7 @@ async def test_a_broken_stream_that_cannot_be_recovered_is_an_error_with_its_sna
 async def test_a_broken_stream_is_finished_from_the_chat_history(make_relay) -> None:
     async with FakeTextQL() as fake, fake.client(max_retries=0) as client:
         fake.inject(DropAfter(events=8))
-        async with make_relay(client) as relay:
+        async with make_relay(client, recover_stable_for=0.3) as relay:
             answer_id = await relay.start(QUESTION, owner="alice")
             with anyio.fail_after(20):
                 folded = await read_all(relay.events(answer_id, owner="alice"))

@@ -50,7 +50,7 @@ async def test_a_killed_replica_is_taken_over_and_the_answer_finished_from_histo
                 line = await BufferedByteReceiveStream(owner.stdout).receive_until(b"\n", 1000)
             answer_id = line.decode().strip()
             assert answer_id
-            async with RedisRelay(client, redis_server.url, prefix=prefix, lease_ms=1000, scan_interval=0.5) as relay:
+            async with RedisRelay(client, redis_server.url, prefix=prefix, lease_ms=1000, scan_interval=0.5, recover_stable_for=0.5) as relay:
                 folded = Folded()
                 with anyio.fail_after(30):
                     async for event in relay.events(answer_id, owner="alice"):
@@ -83,7 +83,7 @@ async def test_a_replica_that_lost_its_lease_can_never_write_again(redis_server)
         try:
             async with RedisRelay(client_a, redis_server.url, prefix=prefix, lease_ms=60_000) as a:
                 answer_id = await a.start(QUESTION, owner="alice")
-                async with RedisRelay(client_b, redis_server.url, prefix=prefix, lease_ms=1000, scan_interval=0.2) as b:
+                async with RedisRelay(client_b, redis_server.url, prefix=prefix, lease_ms=1000, scan_interval=0.2, recover_stable_for=0.5) as b:
                     folded = Folded()
                     with anyio.fail_after(30):
                         async for event in b.events(answer_id, owner="alice"):

@@ -22,6 +22,8 @@ from textql_async.relay._events import (
     AnswerNotFoundError,
     AnswerState,
     RelayEvent,
+    RelayUnavailableError,
+    error_data,
     new_answer_id,
     state_data,
     state_from,
@@ -131,8 +133,8 @@ class InMemoryRelay:
     relay.start(question, owner=user)`` and ``async for event in relay.events(answer_id,
     owner=user, after=last_seq)``. Each answer asks Ana once however many readers it has.
     Bounds per answer: ``keep`` events plus the current blocks; finished answers are
-    forgotten ``ttl`` seconds after they ended. ``recover_timeout`` bounds finishing a
-    broken stream from the chat history. Leaving the ``async with`` stops every answer
+    forgotten ``ttl`` seconds after they ended. ``recover_timeout`` and ``recover_stable_for`` are
+    ``client.ana.recover``'s, for finishing a broken stream from the chat history. Leaving the ``async with`` stops every answer
     still running (its readers get an ``error`` event).
     """
 
@@ -143,6 +145,7 @@ class InMemoryRelay:
         keep: int = 256,
         ttl: float = 600.0,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -152,6 +155,7 @@ class InMemoryRelay:
         self._keep = keep
         self._ttl = ttl
         self._recover_timeout = recover_timeout
+        self._recover_stable_for = recover_stable_for
         self._answers: dict[str, _Answer] = {}
         self._expiry: deque[tuple[float, str]] = deque()
         self._closed = False
@@ -196,10 +200,11 @@ class InMemoryRelay:
     async def _run(self, answer: _Answer, question: str, ask_args: dict[str, Any]) -> None:
         try:
             await pump_upstream(
-                self._client, question, ask_args, answer, recover_timeout=self._recover_timeout
+                self._client, question, ask_args, answer, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             )
         except asyncio.CancelledError:
-            await _fail(answer, RuntimeError("the relay was closed before the answer finished"))
+            await _fail(answer, RelayUnavailableError("the relay was closed before the answer finished"))
             raise
         except Exception as exc:  # pragma: no cover - the pump turns answer errors into events
             await _fail(answer, exc)
@@ -261,8 +266,6 @@ class InMemoryRelay:
 
 
 async def _fail(answer: _Answer, exc: BaseException) -> None:
-    from textql_async.relay._events import error_data
-
     if answer.terminal is None:
         await answer.publish(
             "error",

@@ -13,7 +13,6 @@ import contextlib
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textql_async._exceptions import APITimeoutError, StreamError
-from textql_async._recovery import recover_answer
 from textql_async.models.ana import AnaResult, block_to_builtins
 from textql_async.relay._events import (
     AnswerLostError,
@@ -66,6 +65,7 @@ async def pump_upstream(
     sink: Sink,
     *,
     recover_timeout: float,
+    recover_stable_for: float | None = None,
 ) -> None:
     """Ask Ana once and publish every change, then ``done`` (or ``error``).
 
@@ -112,7 +112,7 @@ async def pump_upstream(
         return
     recoverable = isinstance(failure, (StreamError, APITimeoutError)) and failure.recoverable
     if recoverable and snapshot.chat_id is not None and not client.is_closed:
-        await _finish_from_history(client, snapshot, sink, recover_timeout)
+        await _finish_from_history(client, snapshot, sink, recover_timeout, recover_stable_for)
         return
     await _publish_error(sink, failure, snapshot.chat_id, wire, meta_of(snapshot))
 
@@ -124,6 +124,7 @@ async def pump_recovery(
     sink: Sink,
     *,
     recover_timeout: float,
+    recover_stable_for: float | None = None,
 ) -> None:
     """Finish an answer another replica started, from the chat history (never re-asking)."""
     chat_id = meta.get("chat_id")
@@ -140,34 +141,35 @@ async def pump_recovery(
         user_msg_id=_int_or_none(meta.get("user_msg_id")),
         assistant_msg_id=_int_or_none(meta.get("assistant_msg_id")),
     )
-    await _finish_from_history(client, snapshot, sink, recover_timeout)
+    await _finish_from_history(client, snapshot, sink, recover_timeout, recover_stable_for)
 
 
-async def recover(client: AsyncTextQL, snapshot: Snapshot, *, timeout: float) -> AnaResult:
-    """The finished answer from the chat history; raises a typed error with ``.snapshot``."""
+async def recover(
+    client: AsyncTextQL, snapshot: Snapshot, *, timeout: float, stable_for: float | None
+) -> AnaResult:
+    """The finished answer from the chat history (``client.ana.recover``); raises a typed
+    error with ``.snapshot`` (:class:`~textql_async.RecoveryTimeoutError`) without proof."""
     assert snapshot.chat_id is not None
-    ana: Any = client.ana
-    if hasattr(ana, "recover"):  # the public recovery (issue 11)
-        result: AnaResult = await ana.recover(snapshot.chat_id, snapshot=snapshot, timeout=timeout)
-        return result
-    found = await recover_answer(client.ana._fetch_for_recovery, snapshot, timeout=timeout)
-    if found is None:
-        raise StreamError(
-            "the answer could not be recovered from the chat history in time",
-            snapshot=snapshot,
-        )
-    return found
+    return await client.ana.recover(
+        snapshot.chat_id, snapshot=snapshot, timeout=timeout, stable_for=stable_for
+    )
 
 
 async def _finish_from_history(
-    client: AsyncTextQL, snapshot: Snapshot, sink: Sink, timeout: float
+    client: AsyncTextQL,
+    snapshot: Snapshot,
+    sink: Sink,
+    timeout: float,
+    stable_for: float | None,
 ) -> None:
-    wire = blocks_to_wire(snapshot.blocks)
     meta = meta_of(snapshot)
     try:
-        result = await recover(client, snapshot, timeout=timeout)
+        result = await recover(client, snapshot, timeout=timeout, stable_for=stable_for)
     except Exception as exc:
-        await _publish_error(sink, exc, snapshot.chat_id, wire, meta)
+        best = getattr(exc, "snapshot", None)  # the stream merged with the newest history
+        if not isinstance(best, Snapshot):
+            best = snapshot
+        await _publish_error(sink, exc, snapshot.chat_id, blocks_to_wire(best.blocks), meta)
         return
     meta = {
         "chat_id": result.chat_id,

@@ -175,7 +175,8 @@ class RedisRelay:
     made with short socket timeouts and closed on exit). ``keep`` bounds each answer's log,
     ``ttl`` (seconds) is how long an answer outlives its last sign of life, ``lease_ms`` the
     upstream lease, ``scan_interval`` how often unfinished answers are checked for a dead
-    owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease.
+    owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease;
+    ``recover_timeout``/``recover_stable_for`` go to ``client.ana.recover`` on a takeover.
     Redis down: :meth:`start` raises :class:`RelayUnavailableError`; a reader gets an
     ``error`` event and ends; commands reconnect by themselves once Redis is back.
     """
@@ -192,6 +193,7 @@ class RedisRelay:
         scan_interval: float = 1.0,
         block_ms: int = 1000,
         recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -214,6 +216,7 @@ class RedisRelay:
         self._scan_interval = scan_interval
         self._block_ms = block_ms
         self._recover_timeout = recover_timeout
+        self._recover_stable_for = recover_stable_for
         self._publish = self._redis.register_script(_PUBLISH)
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
@@ -292,7 +295,8 @@ class RedisRelay:
             answer_id,
             token,
             lambda sink: pump_upstream(
-                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout
+                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             ),
         )
         return answer_id
@@ -375,7 +379,8 @@ class RedisRelay:
             answer_id,
             token,
             lambda sink: pump_recovery(
-                self._client, meta, wire, sink, recover_timeout=self._recover_timeout
+                self._client, meta, wire, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
             ),
         )
         return True
@@ -449,8 +454,10 @@ class RedisRelay:
                 entries = _entries(reply)
                 if not entries:
                     fields = await self._hgetall(state_key)
-                    if not fields:
-                        raise AnswerNotFoundError(answer_id)  # expired while being read
+                    if not fields:  # expired (or Redis lost it) while being read
+                        gone = AnswerNotFoundError(answer_id)
+                        yield RelayEvent(cursor, "error", error_data(gone, chat_id, wire))
+                        return
                     if "final" in fields or int(fields["seq"]) > cursor:
                         cursor, checked = None, True  # missed what the log no longer has
                         continue
@@ -532,10 +539,19 @@ def _entries(reply: Any) -> list[tuple[Any, dict[Any, Any]]]:
     """XREAD's entries for the one stream read, in RESP2 (list) or RESP3 (dict) shape."""
     if not reply:
         return []
-    if isinstance(reply, dict):
-        streams = list(reply.values())
-        return list(streams[0][0]) if streams and streams[0] and isinstance(streams[0][0], list) else list(streams[0])
-    return list(reply[0][1])
+    # RESP2: [[stream, [(id, fields), ...]]]; RESP3 (redis-py 8): {stream: [[(id, fields), ...]]}
+    groups = list(reply.values()) if isinstance(reply, dict) else [item[1] for item in reply]
+    found: list[tuple[Any, dict[Any, Any]]] = []
+
+    def collect(items: Any) -> None:
+        for item in items:
+            if len(item) == 2 and isinstance(item[1], dict):
+                found.append((item[0], item[1]))
+            else:
+                collect(item)
+
+    collect(groups)
+    return found
 
 
 def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
