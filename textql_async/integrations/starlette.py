@@ -26,6 +26,7 @@ The module needs Starlette only (FastAPI builds on it); it never imports FastAPI
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
@@ -217,9 +218,12 @@ class SSEResponse(Response):
             try:
                 async for event in events:
                     await sender.send(encode_sse(event))
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the writer stopped: the client is gone
             except Exception as exc:
                 frame = _json.encode(_error_data(exc))
-                await sender.send(b"event: error\ndata: %s\n\n" % frame)
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    await sender.send(b"event: error\ndata: %s\n\n" % frame)
             finally:
                 close = getattr(events, "aclose", None)
                 if close is not None:
@@ -295,6 +299,9 @@ def sse_response(
 # -- websockets ------------------------------------------------------------------------------
 
 
+_GONE = (WebSocketDisconnect, RuntimeError, OSError)  # sending to a socket that closed
+
+
 def _message(event: RelayEvent) -> str:
     return _json.encode({"id": event.seq, "event": event.kind, "data": event.data}).decode()
 
@@ -345,9 +352,13 @@ async def relay_websocket(
             stream = events(after)
             try:
                 async for event in stream:
-                    await send(_message(event))
+                    try:
+                        await send(_message(event))
+                    except _GONE:
+                        return  # the client left; the reading side ends the socket
             except Exception as exc:
-                await send(_json.encode({"event": "error", "data": _error_data(exc)}).decode())
+                with contextlib.suppress(*_GONE):
+                    await send(_json.encode({"event": "error", "data": _error_data(exc)}).decode())
             finally:
                 close = getattr(stream, "aclose", None)
                 if close is not None:
