@@ -22,6 +22,7 @@ from _fastapi_relay_kit import Replica, http_json, relay_app, sse_frames, typed
 
 from textql_async.testing import FakeTextQL, default_answer, final_blocks
 
+EXAMPLE = "fastapi_relay/app.py"  # under examples/: run in-process below and as `python app.py`
 QUESTION = "Which store has the largest floor space?"
 BUDGET = 30.0
 
