@@ -54,6 +54,7 @@ GROUPS = {
     "textql_async._exceptions": ("errors", "Errors"),
     "textql_async.sansio.fold": ("fold", "Sans-IO types re-exported at the top level"),
     "textql_async.sansio.sse": ("fold", "Sans-IO types re-exported at the top level"),
+    "textql_async.sansio.completion": ("fold", "Sans-IO types re-exported at the top level"),
 }
 
 MODEL_TITLES = {
