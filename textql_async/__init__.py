@@ -35,6 +35,8 @@ from textql_async._exceptions import (
     UnprocessableEntityError,
     ValidationError,
 )
+from textql_async._options import RequestInfo, RequestOptions, ResponseInfo
+from textql_async._raw import RawResponse, raw_response
 from textql_async._streaming import AnaStream
 from textql_async._version import __version__
 from textql_async.models.ana import (
@@ -304,12 +306,16 @@ __all__ = [
     "PythonBlock",
     "PythonResult",
     "RateLimitError",
+    "RawResponse",
     "RecoveryTimeoutError",
     "RedshiftMetadata",
     "RelayEvent",
     "RelayUnavailableError",
     "RemoveMemberResult",
     "ReportBlock",
+    "RequestInfo",
+    "RequestOptions",
+    "ResponseInfo",
     "RetryPolicy",
     "RevokedApiKey",
     "Role",
@@ -363,4 +369,5 @@ __all__ = [
     "__version__",
     "decide_completion",
     "embed_url",
+    "raw_response",
 ]

@@ -18,6 +18,7 @@ from typing import Any, Union
 import anyio
 import msgspec
 
+from textql_async._options import RequestOptions
 from textql_async.models.ana import AnaResult
 
 __all__ = ["BatchItem", "Query", "run_batch"]
@@ -89,10 +90,23 @@ def run_batch(
     signature = _signature(ask)
     for call in calls:
         if signature is not None:
-            signature.bind(**call)  # TypeError for an argument ask() does not take
+            _check_arguments(signature, call)  # TypeError for an argument ask() does not take
         if validate is not None:
             validate(call)
     return _run(ask, items, calls, concurrency, rate, ordered, progress)
+
+
+def _check_arguments(signature: inspect.Signature, call: Mapping[str, Any]) -> None:
+    """Bind ``call``; keywords caught by ``**options`` must be request options."""
+    bound = signature.bind(**call)
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            unknown = set(bound.arguments.get(parameter.name, {})) - _OPTION_NAMES
+            if unknown:
+                raise TypeError(f"ask() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+
+
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 
 
 def _signature(function: Callable[..., Any]) -> inspect.Signature | None:

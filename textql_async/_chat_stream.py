@@ -21,6 +21,8 @@ from textql_async._exceptions import (
     StreamError,
     TextQLError,
 )
+from textql_async._otel import Telemetry
+from textql_async._raw import set_request_id
 from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.v2_chats import (
     Asset,
@@ -64,8 +66,17 @@ class ChatStream(ReaderStream):
         cancel: Canceller | None = None,
         cancel_on_exit: bool = False,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
+        telemetry: Telemetry | None = None,
     ) -> None:
-        super().__init__(opener, timeout, what="the chat stream", registry=registry)
+        super().__init__(
+            opener,
+            timeout,
+            what="the chat stream",
+            registry=registry,
+            telemetry=telemetry,
+            operation="chats.stream",
+        )
+        self._events = 0
         self._sse = SSEDecoder(max_event_size)
         self._cancel = cancel
         self._cancel_on_exit = cancel_on_exit
@@ -171,6 +182,8 @@ class ChatStream(ReaderStream):
                 self._decode(batch)
                 if self._pending:
                     reader.event_arrived()
+                    if self._call is not None:
+                        self._call.first_block()
                 if self._done_seen:
                     self._pending_error = None  # the answer is complete: ignore what follows
                     self._finished = True
@@ -194,9 +207,13 @@ class ChatStream(ReaderStream):
                 self._pending_error = StreamError(f"malformed chat event: {exc}", raw=sse.data)
                 return
             self._pending.append(event)
+            self._events += 1
             if isinstance(event, Done):
                 self._done_seen = True
                 return
+
+    def _stats(self) -> tuple[int, int, str | None, list[str]]:
+        return self._events, len(self._cells), self.chat_id, []
 
     def _attach(self, exc: StreamError | APITimeoutError) -> None:
         if exc.partial is None:
@@ -243,6 +260,7 @@ class ChatStream(ReaderStream):
         while await self._next_event() is not None:
             pass
         result = result_from_chat_snapshot(self.snapshot)
+        set_request_id(result, self.request_id)
         if result.status == "failed":
             detail = f": {result.error}" if result.error else ""
             raise ChatFailedError(f"the chat failed{detail}", result=result, error=result.error)

@@ -20,6 +20,7 @@ import anyio
 
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
+from textql_async._otel import Call, Telemetry, begin, current
 
 __all__ = ["Opener", "ReaderStream", "ResponseReader", "StreamRegistry"]
 
@@ -70,6 +71,7 @@ class ResponseReader:
         self._total_deadline = math.inf
         self._timer: asyncio.TimerHandle | None = None
         self._reading = False
+        self.size = 0  # body bytes read, for telemetry
 
     @property
     def opened(self) -> bool:
@@ -80,6 +82,18 @@ class ResponseReader:
     def headers(self) -> dict[str, str]:
         """The response headers (empty before the stream opened)."""
         return dict(self._response.headers) if self._response is not None else {}
+
+    @property
+    def status(self) -> int | None:
+        """The response status (``None`` before the stream opened)."""
+        return self._response.status if self._response is not None else None
+
+    @property
+    def request_id(self) -> str | None:
+        """The response's ``X-Request-Id`` (``None`` before the stream opened)."""
+        if self._response is None:
+            return None
+        return self._response.headers.get("x-request-id")
 
     def remaining_time(self) -> float | None:
         """Seconds left of the total timeout (``None`` without one)."""
@@ -143,9 +157,11 @@ class ResponseReader:
             self._arm_timer()
             self._reading = True
             try:
-                return await content.readany()
+                chunk = await content.readany()
             finally:
                 self._reading = False
+            self.size += len(chunk)
+            return chunk
         except _DeadlinePassed:
             pass
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -230,12 +246,24 @@ class ReaderStream:
     """
 
     def __init__(
-        self, opener: Opener, timeout: Timeout, *, what: str, registry: StreamRegistry | None
+        self,
+        opener: Opener,
+        timeout: Timeout,
+        *,
+        what: str,
+        registry: StreamRegistry | None,
+        telemetry: Telemetry | None = None,
+        operation: str = "",
     ) -> None:
         self._reader = ResponseReader(opener, timeout, what=what, owner=self, registry=registry)
         self._entered = False
         self._finished = False  # nothing more will come (done, failed or closed)
         self._error: BaseException | None = None
+        self._telemetry = telemetry
+        self._operation = operation
+        # the API call this stream reports to: the enclosing one (``ana.ask``) or its own
+        self._call: Call | None = None
+        self._owns_call = False
 
     async def __aexit__(
         self,
@@ -253,6 +281,7 @@ class ReaderStream:
         """Synchronous :meth:`aclose`: safe to call from another task or a callback."""
         self._finished = True
         self._reader.close()
+        self._report()
 
     def close_by_client(self) -> None:
         """End the stream because its client closed: later reads raise a clear StreamError."""
@@ -269,6 +298,40 @@ class ReaderStream:
         """Headers of the HTTP response (empty before the stream opened)."""
         return self._reader.headers
 
+    @property
+    def status_code(self) -> int | None:
+        """The HTTP status of the response (``None`` before the stream opened)."""
+        return self._reader.status
+
+    @property
+    def request_id(self) -> str | None:
+        """The response's ``X-Request-Id`` (``None`` before the stream opened)."""
+        return self._reader.request_id
+
+    # -- telemetry ---------------------------------------------------------------------------
+
+    def _stats(self) -> tuple[int, int, str | None, list[str]]:
+        """Events, blocks, chat id and ErrorBlock contents so far (each stream knows its own)."""
+        return 0, 0, None, []
+
+    def _report(self) -> None:
+        """Once, when the stream ends: its counters to its call (and end the call it owns)."""
+        call = self._call
+        if call is None:
+            return
+        self._call = None
+        if call.active:
+            events, blocks, chat_id, errors = self._stats()
+            call.stream_ended(
+                events=events,
+                blocks=blocks,
+                size=self._reader.size,
+                chat_id=chat_id,
+                error_blocks=errors,
+            )
+        if self._owns_call:
+            call.end(error=self._error)
+
     def _attach(self, exc: StreamError | APITimeoutError) -> None:
         """Put this stream's state so far on ``exc`` (each stream knows its own)."""
         raise NotImplementedError
@@ -281,11 +344,25 @@ class ReaderStream:
     async def _open(self) -> None:
         if self._finished:
             return
+        token = None
+        if self._call is None and not self._reader.opened:
+            enclosing = current.get()
+            if enclosing is not None and not enclosing.has_stream:
+                self._call = enclosing  # ``ana.ask`` reading its stream
+            elif self._telemetry is not None:
+                self._call = begin(self._telemetry, self._operation)
+                self._owns_call = True
+                token = current.set(self._call)
+            if self._call is not None:
+                self._call.has_stream = True
         try:
             await self._reader.open()
         except BaseException as exc:
             self._fail(exc)
             raise
+        finally:
+            if token is not None:
+                current.reset(token)
 
     def _fail(self, exc: BaseException) -> None:
         """Remember the first failure (with the state attached) and drop the connection."""
@@ -300,3 +377,4 @@ class ReaderStream:
                     StreamError(f"{self._reader.what} was interrupted ({type(exc).__name__})")
                 )
         self._reader.close()
+        self._report()

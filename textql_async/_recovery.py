@@ -78,6 +78,7 @@ async def recover_answer(
     failure: APIError | APIConnectionError | None = None
     while True:
         messages: list[ChatMessage] | None = None
+        sent_at = anyio.current_time()
         with anyio.move_on_after(max(deadline - anyio.current_time(), _LAST_READ_GRACE)):
             try:
                 messages = await fetch(chat_id)
@@ -88,7 +89,12 @@ async def recover_answer(
         if messages is not None:
             failure = None
             decision = decide_completion(
-                snapshot, messages, anyio.current_time(), stable_for=stable_for, previous=decision
+                snapshot,
+                messages,
+                anyio.current_time(),
+                sent_at=sent_at,
+                stable_for=stable_for,
+                previous=decision,
             )
             if decision.complete:
                 return decision.result()

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError
+from textql_async._otel import Telemetry
+from textql_async._raw import set_request_id
 from textql_async._reader import Opener, ReaderStream, StreamRegistry
 from textql_async.models.ana import AnaResult, Block, TextBlock
 from textql_async.sansio.chunked import AnaDecoder
@@ -54,8 +56,16 @@ class AnaStream(ReaderStream):
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         coalesce: bool = False,
         registry: StreamRegistry | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
-        super().__init__(opener, timeout, what="the Ana stream", registry=registry)
+        super().__init__(
+            opener,
+            timeout,
+            what="the Ana stream",
+            registry=registry,
+            telemetry=telemetry,
+            operation="ana.stream",
+        )
         self._fold = AnaFold()
         self._decoder = AnaDecoder(self._fold, max_event_size)
         self._coalesce = coalesce
@@ -116,6 +126,8 @@ class AnaStream(ReaderStream):
                 updates = decoder.feed(chunk, coalesce=coalesce)
                 if fold.events != seen:
                     reader.event_arrived()  # keep-alive comments do not count
+                if updates and self._call is not None:
+                    self._call.first_block()
                 if fold.done:
                     self._finished = True
                     await reader.finish()
@@ -125,6 +137,11 @@ class AnaStream(ReaderStream):
         except BaseException as exc:
             self._fail(exc)
             raise
+
+    def _stats(self) -> tuple[int, int, str | None, list[str]]:
+        fold = self._fold
+        errors = [e.contents for e in fold.snapshot.errors] if fold.block_count else []
+        return fold.events, fold.block_count, fold.chat_id, errors
 
     def _attach(self, exc: StreamError | APITimeoutError) -> None:
         if exc.snapshot is None:
@@ -215,7 +232,9 @@ class AnaStream(ReaderStream):
         """Read the stream to its end and return the finished :class:`AnaResult`."""
         while await self._next_updates(True) is not None:
             pass
-        return result_from_snapshot(self._fold.snapshot)
+        result = result_from_snapshot(self._fold.snapshot)
+        set_request_id(result, self.request_id)
+        return result
 
     async def until_done(self) -> Snapshot:
         """Read to the end and return the final snapshot."""

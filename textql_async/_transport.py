@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import copy
 import ipaddress
 import logging
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import aiohttp
 import anyio
@@ -26,7 +28,22 @@ from textql_async._exceptions import (
     APITimeoutError,
 )
 from textql_async._http_errors import api_error, retry_after, should_retry
+from textql_async._options import (
+    Hook,
+    RequestInfo,
+    RequestOptions,
+    ResponseHook,
+    ResponseInfo,
+    merge_body,
+    merge_query,
+)
+from textql_async._otel import Telemetry
+from textql_async._otel import current as current_call
+from textql_async._raw import capture
 from textql_async._version import __version__
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AuthScheme", "Response", "Transport"]
 
@@ -64,8 +81,17 @@ class Transport:
         *,
         session: aiohttp.ClientSession | None = None,
         max_connections: int = 256,
+        default_headers: Mapping[str, str] | None = None,
+        on_request: Sequence[Hook] = (),
+        on_response: Sequence[ResponseHook] = (),
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.settings = settings
+        self.default_headers = dict(default_headers or {})
+        self._on_request = tuple(on_request)
+        self._on_response = tuple(on_response)
+        self.telemetry = telemetry or Telemetry()
+        self._root = self  # the transport owning the session; a derived copy shares it
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
@@ -80,14 +106,34 @@ class Transport:
         }
         self._secrets = sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True)
 
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials as they appear on the wire (for log redaction)."""
+        return tuple(self._secrets)
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`aclose` was called."""
-        return self._closed
+        """Whether :meth:`aclose` was called (on the transport owning the pool)."""
+        return self._root._closed
+
+    def derive(
+        self, settings: Settings, *, default_headers: Mapping[str, str] | None = None
+    ) -> Transport:
+        """A copy with other settings (and default headers) sharing this one's session and streams."""
+        other = copy.copy(self)
+        other.settings = settings
+        if default_headers is not None:
+            other.default_headers = dict(default_headers)
+        other._root = self._root
+        return other
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._root is not self:
+            session = self._root._get_session()
+            self._warn_plain_http()
+            return session
         if self._closed:
             raise APIConnectionError("the client is closed")
         if self._session is None:
@@ -101,7 +147,13 @@ class Transport:
         return self._session
 
     async def aclose(self) -> None:
-        """End open streams and close the session we created (never a session the user passed)."""
+        """End open streams and close the session we created (never a session the user passed).
+
+        On a derived copy (``client.with_options(...)``) this does nothing: the
+        original client owns the pool and closes it.
+        """
+        if self._root is not self:
+            return
         self._closed = True
         for stream in list(self._open_streams):
             stream.close_by_client()
@@ -112,11 +164,11 @@ class Transport:
 
     def track(self, stream: _Closable) -> None:
         """Remember an open stream so closing the client ends it."""
-        self._open_streams.add(stream)
+        self._root._open_streams.add(stream)
 
     def untrack(self, stream: _Closable) -> None:
         """Forget a stream that finished or was closed."""
-        self._open_streams.discard(stream)
+        self._root._open_streams.discard(stream)
 
     # -- headers -----------------------------------------------------------------------------
 
@@ -165,6 +217,7 @@ class Transport:
         max_retries: int | None = None,
         idempotent: bool | None = None,
         connect: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> Response:
         """Send a request, retrying what is safe to retry, and read the whole successful body."""
         t = timeout or self.settings.timeout
@@ -183,6 +236,7 @@ class Transport:
                     idempotent=idempotent,
                     stream=False,
                     connect=connect,
+                    **options,
                 )
                 try:
                     body = await response.read()
@@ -210,6 +264,7 @@ class Transport:
         stream: bool = False,
         connect: bool = False,
         header_timeout: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> aiohttp.ClientResponse:
         """Send a request and return the open response once its status is a success.
 
@@ -217,6 +272,9 @@ class Transport:
         policy: connection errors and 408/409/429/5xx, with ``Retry-After``
         honoured; a non-idempotent request is re-sent only when it never left.
         ``header_timeout`` bounds each attempt's wait for the response headers.
+        ``options`` (``extra_headers``, ``extra_query``, ``extra_body``) are merged last.
+        Each attempt runs the ``on_request`` / ``on_response`` hooks and reports to
+        the current :class:`~textql_async._otel.Call` (retries, status, ``traceparent``).
         """
         session = self._get_session()
         t = timeout or self.settings.timeout
@@ -232,13 +290,27 @@ class Transport:
             budget = t.total or t.read
             if budget is not None:
                 all_headers["Connect-Timeout-Ms"] = str(int(budget * 1000))
+        if self.default_headers:
+            all_headers.update(self.default_headers)
         if headers:
             all_headers.update(headers)
+        extra_headers = options.get("extra_headers")
+        if extra_headers:
+            all_headers.update(extra_headers)
+        extra_body = options.get("extra_body")
+        if extra_body:
+            if data is not None:
+                raise TypeError("extra_body cannot be merged into a multipart (form) body")
+            json = merge_body(json, extra_body)
         body: bytes | None = None
         if json is not None:
             body = _json_encoder.encode(json)
             all_headers.setdefault("Content-Type", "application/json")
-        query = _encode_params(params)
+        query = merge_query(_encode_params(params), options.get("extra_query"))
+        call = current_call.get()
+        if call is not None:
+            call.request(method, url, query)
+            call.inject(all_headers)
         client_timeout = aiohttp.ClientTimeout(
             total=None,
             connect=t.connect,
@@ -250,6 +322,18 @@ class Transport:
             if self._closed:
                 raise APIConnectionError("the client is closed")
             log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
+            info: RequestInfo | None = None
+            if self._on_request or self._on_response:
+                info = RequestInfo(
+                    method,
+                    url,
+                    redact_headers(all_headers),
+                    attempt,
+                    call.operation if call is not None else None,
+                )
+                for hook in self._on_request:
+                    await hook(info)
+            sent = time.perf_counter()
             try:
                 with anyio.fail_after(header_timeout) if header_timeout else _nullcontext():
                     response = await session.request(
@@ -264,13 +348,35 @@ class Transport:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
                 if attempt < retries and (idempotent or never_sent) and data is None:
                     delay = policy.backoff(attempt)
-                    log.debug("retrying %s %s in %.2fs after %r", method, path, delay, exc)
+                    log.info(
+                        "retrying %s %s in %.2fs after %s", method, path, delay, type(exc).__name__
+                    )
+                    if call is not None:
+                        call.retry(attempt + 1, delay, type(exc).__name__)
                     attempt += 1
                     await anyio.sleep(delay)
                     continue
                 raise _connection_error(exc, f"{method} {path} failed") from exc
-            log.debug("<- %s %s %s", method, path, response.status)
+            elapsed = time.perf_counter() - sent
+            log.info("%s %s -> %s (%.0f ms)", method, path, response.status, elapsed * 1000)
+            if call is not None:
+                call.response(response.status, response.headers)
+            if info is not None:
+                answer = ResponseInfo(
+                    info,
+                    response.status,
+                    response.headers,
+                    response.headers.get("x-request-id"),
+                    elapsed,
+                )
+                try:
+                    for response_hook in self._on_response:
+                        await response_hook(answer)
+                except BaseException:
+                    response.close()
+                    raise
             if response.status < 300:
+                capture(response.status, response.headers)
                 return response
             error = await self._error_from(response)
             retry = should_retry(response.status, response.headers.get("x-should-retry"))
@@ -280,10 +386,19 @@ class Transport:
                 wished = retry_after(response.headers)
                 delay = policy.backoff(attempt) if wished is None else wished
                 if delay <= _MAX_RETRY_AFTER:
-                    log.debug("retrying %s %s in %.2fs after %s", method, path, delay, response.status)
+                    log.info(
+                        "retrying %s %s in %.2fs after HTTP %s",
+                        method,
+                        path,
+                        delay,
+                        response.status,
+                    )
+                    if call is not None:
+                        call.retry(attempt + 1, delay, f"HTTP {response.status}")
                     attempt += 1
                     await anyio.sleep(delay)
                     continue
+            capture(response.status, response.headers)
             raise error
 
     async def expect_content_type(self, response: aiohttp.ClientResponse, expected: str) -> None:

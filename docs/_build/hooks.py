@@ -33,6 +33,7 @@ PUBLIC_MODULES = {
     "textql_async.sansio.fold": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.slots": ("sansio", "Sans-IO core: textql_async.sansio"),
+    "textql_async.sansio.completion": ("sansio", "Sans-IO core: textql_async.sansio"),
 }
 
 # Pages for the names of ``textql_async.__all__``, keyed by the module defining them.
@@ -49,6 +50,7 @@ GROUPS = {
     "textql_async._exceptions": ("errors", "Errors"),
     "textql_async.sansio.fold": ("fold", "Sans-IO types re-exported at the top level"),
     "textql_async.sansio.sse": ("fold", "Sans-IO types re-exported at the top level"),
+    "textql_async.sansio.completion": ("fold", "Sans-IO types re-exported at the top level"),
 }
 
 MODEL_TITLES = {

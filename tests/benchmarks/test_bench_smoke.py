@@ -66,3 +66,12 @@ def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
     assert [case for case, ok in compliance.items() if not ok] == [
         results["compliance"]["tolerance_case"]
     ]
+
+
+def test_the_otel_overhead_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import otel
+
+    otel.main(["--tiny"])
+    out = capsys.readouterr().out
+    for mode in otel.MODES:
+        assert out.count(f"| {mode} |") == 2  # one row per table

@@ -221,3 +221,27 @@ def test_repr_hides_the_key(fake: FakeTextQL) -> None:
     with make_client(fake) as client:
         assert fake.api_key not in repr(client)
         assert "sync" in repr(client.ana)
+
+
+def test_request_options_raw_responses_and_hooks(fake: FakeTextQL) -> None:
+    from textql_async import RawResponse, RequestInfo
+
+    seen: list[RequestInfo] = []
+
+    async def on_request(info: RequestInfo) -> None:
+        seen.append(info)
+
+    with make_client(fake, on_request=on_request) as client:
+        models = client.models.list(extra_headers={"X-Sync": "1"}, extra_query={"v": 2})
+        assert models[0].request_id is not None
+        sent = fake.requests[-1]
+        assert (sent.headers["X-Sync"], sent.query["v"]) == ("1", "2")
+        copy = client.with_options(timeout=5, default_headers={"X-Copy": "yes"})
+        copy.chats.list()
+        assert fake.requests[-1].headers["X-Copy"] == "yes"
+        raw = client.with_raw_response.chats.list()
+        assert isinstance(raw, RawResponse) and raw.status_code == 200
+        assert raw.parsed.request_id == raw.request_id
+        ask = client.with_raw_response.ana.ask(QUESTION)
+        assert ask.parsed.answer == ANSWER
+    assert [i.operation for i in seen] == ["models.list", "chats.list", "chats.list", "ana.ask"]

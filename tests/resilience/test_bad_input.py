@@ -126,7 +126,9 @@ async def test_a_200_that_ends_without_done() -> None:
                 await c.ana.ask("q", recover=False)
             assert info.value.snapshot is not None
             assert info.value.snapshot.blocks == (TextBlock(id="t1", contents="first"),)
-            result = await c.ana.ask("q")  # recover=True and the chat id is known
+            # recover=True and the chat id is known; the history's body then stays unchanged,
+            # and a short window (the default is 30 s) keeps this test fast
+            result = await c.ana.ask("q", recover_stable_for=0.2)
     assert result.recovered and result.blocks == (TextBlock(id="t1", contents="first"),)
 
 

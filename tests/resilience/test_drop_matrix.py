@@ -1,6 +1,9 @@
 """A drop at every event boundary of the default answer, and at byte offsets inside events.
 
-With ``recover=True`` every cut after ``chatId`` yields the complete answer; with
+The fake behaves like the service after a cut: for ``WORKING`` seconds the chat history holds
+the partial answer (``history="live"``: what was streamed; ``"lagging"``: less than that), then
+the finished one. With ``recover=True`` every cut after ``chatId`` yields the complete answer,
+never one of those partial bodies (0 partial answers returned as complete); with
 ``recover=False`` every cut raises a ``StreamError`` whose snapshot is exactly the fold of
 the events that arrived (each block a version the server really sent). A cut before
 ``chatId`` raises a typed error, and the question is never sent twice.
@@ -14,10 +17,15 @@ import aiohttp
 import pytest
 from _kit import ana_requests, client, default_script, event_bytes, final_answer, versions
 
-from textql_async import APIConnectionError, StreamError
+from textql_async import APIConnectionError, Block, StreamError
+from textql_async.models.ana import decode_chat_messages
 from textql_async.testing import DropAfter, FakeTextQL, ScriptEvent, default_answer
 
 QUESTION = "Which store is the largest?"
+WORKING = 0.1
+"""Seconds Ana keeps working after the cut (the history is partial meanwhile)."""
+STABLE = 0.3
+"""``recover_stable_for``: longer than Ana is silent here (``WORKING``), as the 30 s default is."""
 # The fake's chat ids have a fixed length, so event sizes do not depend on the run.
 _SAMPLE = default_answer(
     QUESTION, chat_id="fake-chat-0123456789abcdef01", user_msg_id=33893, assistant_msg_id=33894
@@ -44,12 +52,16 @@ def _arrived_events(byte_cut: int) -> int:
     return sum(1 for end in ENDS if end <= byte_cut)
 
 
-async def _ask(fault: DropAfter, *, recover: bool) -> tuple[FakeTextQL, object, list[ScriptEvent]]:
-    async with FakeTextQL() as fake:
+async def _ask(
+    fault: DropAfter, *, recover: bool, history: str = "live"
+) -> tuple[FakeTextQL, object, list[ScriptEvent]]:
+    async with FakeTextQL(answer_completes_after=WORKING, history=history) as fake:
         fake.inject(fault)
         async with client(fake) as c:
             try:
-                outcome: object = await c.ana.ask(QUESTION, recover=recover)
+                outcome: object = await c.ana.ask(
+                    QUESTION, recover=recover, recover_stable_for=STABLE
+                )
             except Exception as exc:  # the caller inspects it
                 outcome = exc
         script = default_script(fake.chats[0])
@@ -65,6 +77,18 @@ def _check_recovered(outcome: object, script: list[ScriptEvent], arrived: int) -
     assert not isinstance(outcome, BaseException), repr(outcome)
     assert outcome.blocks == final_answer(script)  # type: ignore[attr-defined]
     assert outcome.recovered is (arrived < N_EVENTS)  # type: ignore[attr-defined]
+
+
+def _history_bodies(fake: FakeTextQL) -> list[tuple[Block, ...] | None]:
+    """The assistant body of every chat history response the fake sent (None: no message)."""
+    bodies: list[tuple[Block, ...] | None] = []
+    for response in fake.responses:
+        if response.route != "/api/ana/{chat_id}" or response.status != 200:
+            continue
+        messages = decode_chat_messages(response.body)
+        answer = [m for m in messages if m.is_assistant]
+        bodies.append(tuple(answer[0].body) if answer else None)
+    return bodies
 
 
 def _check_partial(outcome: object, script: list[ScriptEvent], arrived: int) -> None:
@@ -92,8 +116,12 @@ def test_the_matrix_covers_the_whole_default_answer() -> None:
 
 @pytest.mark.parametrize("k", CUTS)
 async def test_drop_at_event_boundary_recovers(k: int) -> None:
-    _, outcome, script = await _ask(DropAfter(events=k), recover=True)
+    fake, outcome, script = await _ask(DropAfter(events=k), recover=True)
     _check_recovered(outcome, script, k)
+    if 3 < k < N_EVENTS - 2:  # blocks arrived, the answer was not: the history was partial
+        bodies = _history_bodies(fake)
+        assert any(b != final_answer(script) for b in bodies), "no partial history was served"
+        assert bodies[-1] == final_answer(script)
 
 
 @pytest.mark.parametrize("k", CUTS)
@@ -102,9 +130,10 @@ async def test_drop_at_event_boundary_without_recovery_keeps_the_snapshot(k: int
     _check_partial(outcome, script, k)
 
 
+@pytest.mark.parametrize("history", ["live", "lagging"])
 @pytest.mark.parametrize("n", BYTE_CUTS)
-async def test_drop_inside_an_event_recovers(n: int) -> None:
-    _, outcome, script = await _ask(DropAfter(bytes=n), recover=True)
+async def test_drop_inside_an_event_recovers(n: int, history: str) -> None:
+    _, outcome, script = await _ask(DropAfter(bytes=n), recover=True, history=history)
     _check_recovered(outcome, script, _arrived_events(n))
 
 

@@ -8,13 +8,16 @@ import pytest
 from _kit import DONE, HEADER, ana_requests, client, final_answer, history_requests
 
 from textql_async import (
+    APITimeoutError,
     NotFoundError,
     RecoveryTimeoutError,
+    ServerError,
     Snapshot,
     StreamError,
     TextBlock,
+    Timeout,
 )
-from textql_async.testing import DropAfter, FakeTextQL, ScriptEvent
+from textql_async.testing import DropAfter, FakeTextQL, HTTPError, ScriptEvent, Stall
 
 RUNNING: dict[str, object] = {
     "tag": "PythonBlock",
@@ -184,3 +187,34 @@ async def test_batch_passes_recover_stable_for_through() -> None:
                     pass
     assert items[0].ok and items[0].result is not None
     assert items[0].result.recovered and items[0].result.blocks == FINAL
+
+
+async def test_a_history_that_cannot_be_read_ends_in_a_typed_error_with_the_cause() -> None:
+    async with FakeTextQL() as fake:
+        fake.add_answer("q", SCRIPT)
+        fake.inject(DropAfter(events=6))
+        fake.inject(HTTPError(503), times=None, path="/api/ana/chat-r")
+        async with client(fake) as c:
+            with pytest.raises(StreamError):
+                await c.ana.ask("q", recover=False)
+            known = Snapshot(STREAMED, "chat-r", 11, 12)
+            with pytest.raises(RecoveryTimeoutError) as info:
+                await c.ana.recover("chat-r", snapshot=known, timeout=0.4, stable_for=STABLE)
+    assert "could not be read (ServerError" in info.value.reason
+    assert isinstance(info.value.__cause__, ServerError)
+    assert info.value.snapshot is not None and info.value.snapshot.blocks == STREAMED
+    assert history_requests(fake) >= 3  # retried with backoff until the deadline
+
+
+async def test_an_idle_timeout_keeps_its_type_and_gets_the_merged_snapshot() -> None:
+    async with FakeTextQL(history="partial") as fake:
+        fake.add_answer("q", SCRIPT)
+        fake.inject(Stall(after_events=4))  # the stream (and the history, for good) had "Let me"
+        async with client(fake) as c:
+            with pytest.raises(APITimeoutError) as info:
+                await c.ana.ask("q", timeout=Timeout(idle=0.2), recover_timeout=0.4)
+        await fake.wait_for_disconnects(timeout=2)
+    assert not isinstance(info.value, RecoveryTimeoutError)  # the original error, kept
+    assert info.value.snapshot is not None
+    assert info.value.snapshot.blocks == (TextBlock("t1", "Let me"),)
+    assert isinstance(info.value.__context__, RecoveryTimeoutError)

@@ -89,7 +89,8 @@ async def test_debug_logs_never_contain_the_key(caplog: pytest.LogCaptureFixture
         fake.inject(HTTPError(429, headers={"Retry-After": "0"}), path="/api/ana")
         fake.inject(DropAfter(events=8))
         async with client(fake) as c:
-            result = await c.ana.ask("q")  # a retry, a drop and a recovery: lots of logging
+            # a retry, a drop and a recovery (a short window keeps it fast): lots of logging
+            result = await c.ana.ask("q", recover_stable_for=0.2)
             assert result.recovered
             fake.inject(_echo(401), times=None)
             with pytest.raises(TextQLError):

@@ -114,6 +114,7 @@ async def test_download_as_an_async_byte_iterator(
     download = await client.sandcastles.download(box.sandbox_id, "big.bin", chunk_size=32 * 1024)
     assert isinstance(download, SandboxDownload)
     assert (download.content_type, download.size) == ("application/octet-stream", BIG)
+    assert download.request_id is not None and download.request_id.startswith("req_fake_")
     chunks = [chunk async for chunk in download]
     assert b"".join(chunks) == content
     assert max(len(c) for c in chunks) <= 32 * 1024 and len(chunks) >= BIG // (32 * 1024)

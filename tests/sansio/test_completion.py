@@ -92,6 +92,16 @@ def test_a_changed_body_restarts_the_window() -> None:
     assert fold([(0.0, chat(growing)), (0.9, chat(done)), (2.0, chat(done))]).complete
 
 
+def test_a_slow_read_does_not_stretch_the_window() -> None:
+    done = chat([TEXT, RAN, ANSWER])
+    first = decide_completion(STREAM, done, 0.0, sent_at=-0.5, stable_for=1.0)
+    # sent 0.4 s after the first answer arrived, answered 1.2 s after: 0.4 s proven, not 1.2
+    slow = decide_completion(STREAM, done, 1.2, sent_at=0.4, stable_for=1.0, previous=first)
+    assert not slow.complete and slow.stable_since == 0.0
+    on_time = decide_completion(STREAM, done, 1.1, sent_at=1.0, stable_for=1.0, previous=slow)
+    assert on_time.complete
+
+
 def test_the_default_window_is_thirty_seconds() -> None:
     assert DEFAULT_RECOVER_STABLE_FOR == 30.0
     done = chat([TEXT, RAN, ANSWER])
@@ -204,13 +214,16 @@ def _fold(versions: Sequence[Block]) -> list[Block]:
 
 
 @st.composite
-def _scenario(draw: st.DrawFn) -> tuple[list[Block], int, list[tuple[float, int | None, bool]]]:
+def _scenario(
+    draw: st.DrawFn,
+) -> tuple[list[Block], int, list[tuple[float, float, int | None, bool]]]:
     versions = draw(_versions())
     streamed = draw(st.integers(0, len(versions)))
     reads = draw(
         st.lists(
             st.tuples(
                 st.floats(0.0, 2.0, allow_nan=False),  # time since the previous read
+                st.floats(0.0, 1.0, allow_nan=False),  # how long the read took
                 st.one_of(st.none(), st.integers(0, len(versions))),  # history progress
                 st.booleans() if draw(st.booleans()) else st.just(False),  # later message
             ),
@@ -224,7 +237,8 @@ def _scenario(draw: st.DrawFn) -> tuple[list[Block], int, list[tuple[float, int 
 @settings(max_examples=400, deadline=None)
 @given(_scenario(), st.sampled_from([0.0, 0.5, 1.0, 3.0]))
 def test_property_complete_only_when_the_rule_is_met(
-    scenario: tuple[list[Block], int, list[tuple[float, int | None, bool]]], stable_for: float
+    scenario: tuple[list[Block], int, list[tuple[float, float, int | None, bool]]],
+    stable_for: float,
 ) -> None:
     versions, streamed_count, reads = scenario
     streamed = tuple(_fold(versions[:streamed_count]))
@@ -232,13 +246,14 @@ def test_property_complete_only_when_the_rule_is_met(
     decision: CompletionDecision | None = None
     now = 0.0
     seen: list[tuple[float, tuple[Block, ...] | None]] = []  # the oracle's own record
-    for gap, progress, later in reads:
-        now += gap
+    for gap, latency, progress, later in reads:
+        sent = now + gap
+        now = sent + latency  # the server answered somewhere in [sent, now]
         body = None if progress is None else tuple(_fold(versions[:progress]))
         seen.append((now, body))
         messages = chat(body, later=later) if body is not None else chat(None)
         decision = decide_completion(
-            snapshot, messages, now, stable_for=stable_for, previous=decision
+            snapshot, messages, now, sent_at=sent, stable_for=stable_for, previous=decision
         )
         # the merged snapshot never loses a streamed block version
         kept = {b.id: b for b in decision.snapshot.blocks}
@@ -253,13 +268,14 @@ def test_property_complete_only_when_the_rule_is_met(
         assert unfinished_work(body) is None
         assert not any(isinstance(b, PythonBlock) and b.results is None for b in body)
         assert isinstance(body[-1], (TextBlock, ErrorBlock))
-        # unchanged across reads spanning stable_for, by the oracle's own count
+        # unchanged for stable_for by the oracle's own count: from the arrival of the first
+        # read of the run of equal bodies to the sending of this one (server-side for sure)
         since = now
         for when, earlier in reversed(seen):
             if earlier != body:
                 break
             since = when
-        assert now - since >= stable_for
+        assert stable_for == 0 or sent - since >= stable_for
         break
     # liveness: the finished answer read for long enough, unchanged, is complete
     final = tuple(_fold(versions))

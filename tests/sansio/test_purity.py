@@ -38,7 +38,7 @@ def _closure(start: str) -> set[str]:
 
 
 def test_sansio_imports_no_io_library() -> None:
-    for module in ("textql_async.sansio.sse", "textql_async.sansio.fold"):
+    for module in ("textql_async.sansio.sse", "textql_async.sansio.fold", "textql_async.sansio.completion"):
         roots = {name.split(".")[0] for name in _closure(module)}
         assert roots.isdisjoint(FORBIDDEN), (module, roots & FORBIDDEN)
 

@@ -5,12 +5,20 @@ in exactly one bucket:
 
 - completed: the whole answer streamed;
 - recovered: the stream broke after ``chatId`` and the answer came from the chat history;
+- partial returned as complete: an ``AnaResult`` holding less than the answer (an older or
+  partial history body taken for the finished one). Must be 0;
 - partial: a ``StreamError`` / ``APITimeoutError`` whose snapshot is consistent with what the
   server sent (every block a version it really sent, in answer order);
 - rejected: the server never accepted the question (retries exhausted before any response),
   a typed ``APIError`` / ``APIConnectionError``, and Ana never saw the question;
 - lost: anything else (an exception without a snapshot for a question Ana answered, a wrong
   answer, an inconsistent snapshot, an untyped exception). Must be 0.
+
+The fake behaves like the service after a cut: for up to ``WORKING`` seconds (random per
+question) its chat history shows the partial answer - as far as it was streamed (``live``),
+behind the stream (``lagging``), or with every other read failing (``flaky``) - then the
+finished one. Recovery runs the completion rule with ``recover_stable_for=STABLE``, longer
+than that silence, as the 30 s default is longer than Ana's pauses.
 """
 
 from __future__ import annotations
@@ -57,15 +65,30 @@ CONCURRENCY = int(os.environ.get("TEXTQL_SOAK_CONCURRENCY", "64"))
 SEED = int(os.environ.get("TEXTQL_SOAK_SEED", "20241124"))
 FAST = RetryPolicy(max_retries=2, base=0.005, cap=0.02)
 TIMEOUT = Timeout(connect=5, read=5, idle=1.0, total=30)
+WORKING = 0.3
+"""The longest time Ana works on after a cut (the history is partial meanwhile)."""
+STABLE = float(os.environ.get("TEXTQL_SOAK_STABLE", "0.5"))
+"""``recover_stable_for``: longer than Ana's silence here (``WORKING``)."""
+HISTORIES = (("live", 0.5), ("lagging", 0.3), ("flaky", 0.2))
 
 
 def answer(question: str) -> list[ScriptEvent]:
-    """A small deterministic answer: 3 TextBlocks, each sent in two versions."""
+    """A small deterministic answer: text, a Python cell (running, then with results), text.
+
+    Each block is sent in two versions, so a cut can leave any of them unfinished.
+    """
     i = int(question.rsplit("-", 1)[1])
     chat = f"soak-chat-{i:05d}"
     events: list[ScriptEvent] = [("chatId", chat), ("userMsgId", 2 * i), ("assistantMsgId", 2 * i + 1)]
     for b in range(3):
         block = f"{chat}-b{b}"
+        if b == 1:
+            code = f"answer({i})"
+            events.append(("block", {"tag": "PythonBlock", "contents": code, "id": block}))
+            result = [{"tag": "TextResult", "contents": f"{i}"}]
+            python = {"tag": "PythonBlock", "contents": code, "results": result, "id": block}
+            events.append(("block", python))
+            continue
         events.append(("block", {"tag": "TextBlock", "contents": f"part {b}", "id": block}))
         text = f"part {b} of answer {i}: " + "words " * (5 + b)
         events.append(("block", {"tag": "TextBlock", "contents": text, "id": block}))
@@ -127,7 +150,13 @@ def vm_rss_mb() -> float:
 def classify(outcome: AnaResult | BaseException, answered: bool, exp: Expected) -> str:
     """The bucket of one ask; ``answered``: Ana saw the question (a chat exists)."""
     if isinstance(outcome, AnaResult):
-        if outcome.blocks != exp.final or outcome.chat_id != exp.chat_id:
+        if outcome.chat_id != exp.chat_id:
+            return "lost"
+        if outcome.blocks != exp.final:
+            ids = [b.id for b in outcome.blocks]  # type: ignore[union-attr]
+            final_ids = [b.id for b in exp.final]  # type: ignore[union-attr]
+            if ids == final_ids[: len(ids)]:
+                return "partial as complete"  # less than the answer, passed off as all of it
             return "lost"
         return "recovered" if outcome.recovered else "completed"
     snapshot = getattr(outcome, "snapshot", None)
@@ -153,8 +182,15 @@ async def test_soak_nothing_is_lost() -> None:
     lost_examples: list[str] = []
     rss: dict[str, float] = {}
     started = time.monotonic()
+    histories: dict[str, tuple[str, float]] = {}  # question -> (history mode, working time)
+    modes: Counter[str] = Counter()
     async with FakeTextQL() as fake:
-        fake.add_answer(lambda q: q.startswith("soak-"), answer)
+        fake.add_answer(
+            lambda q: q.startswith("soak-"),
+            answer,
+            history=lambda q: histories[q][0],
+            answer_completes_after=lambda q: histories[q][1],
+        )
         async with fake.client(retry_policy=FAST, timeout=TIMEOUT) as client:
             gc.collect()
             rss["start"] = vm_rss_mb()
@@ -168,24 +204,31 @@ async def test_soak_nothing_is_lost() -> None:
                     question = f"soak-{i}"
                     name, fault, times = pick_fault(rng, question)
                     recover = rng.random() < 0.8
+                    mode = rng.choices([m for m, _ in HISTORIES], [w for _, w in HISTORIES])[0]
+                    histories[question] = (mode, rng.uniform(0.0, WORKING))
+                    modes[mode] += 1
                     faults[name] += 1
                     if fault is not None:
                         fake.inject(fault, times=times, question=question)
                     try:
                         outcome: AnaResult | BaseException = await client.ana.ask(
-                            question, recover=recover, recover_timeout=10
+                            question,
+                            recover=recover,
+                            recover_timeout=10,
+                            recover_stable_for=STABLE,
                         )
                     except Exception as exc:
                         outcome = exc
                     exp = expected(question)
                     answered = fake.store.get(exp.chat_id) is not None
                     fake.store.discard(exp.chat_id)  # the fake's memory, not the client's
+                    histories.pop(question, None)
                     bucket = classify(outcome, answered, exp)
                     counts[bucket] += 1
                     snapshot = getattr(outcome, "snapshot", None)
                     if bucket == "partial" and recover and snapshot.chat_id is not None:
                         counts["unrecovered"] += 1  # recovery was possible but failed
-                    if bucket == "lost" and len(lost_examples) < 10:
+                    if bucket in ("lost", "partial as complete") and len(lost_examples) < 10:
                         lost_examples.append(f"{question} [{name}, recover={recover}]: {outcome!r}")
                     if i == ASKS // 2:
                         gc.collect()
@@ -205,6 +248,7 @@ async def test_soak_nothing_is_lost() -> None:
     labels = {
         "completed": "completed",
         "recovered": "recovered (from the chat history)",
+        "partial as complete": "partial answer returned as complete",
         "partial": "failed with partial snapshot",
         "rejected": "rejected before Ana saw it",
         "lost": "lost",
@@ -212,6 +256,8 @@ async def test_soak_nothing_is_lost() -> None:
     for bucket, label in labels.items():
         print(f"  {label:<35} {counts[bucket]:>6}")
     print(f"  of the partial: recovery possible but failed {counts['unrecovered']}")
+    shown = ", ".join(f"{m}: {modes[m]}" for m, _ in HISTORIES)
+    print(f"  history after a cut (partial up to {WORKING} s, stable_for {STABLE} s): {shown}")
     print("  faults injected:")
     line = ""
     for entry in (f"{k}: {v}" for k, v in sorted(faults.items())):
@@ -229,6 +275,7 @@ async def test_soak_nothing_is_lost() -> None:
 
     assert sum(counts[b] for b in labels) == ASKS
     assert counts["lost"] == 0, lost_examples
+    assert counts["partial as complete"] == 0, lost_examples
     assert counts["unrecovered"] == 0
     assert counts["completed"] and counts["recovered"] and counts["partial"]
     assert rss["end"] < rss["start"] + 100

@@ -117,3 +117,20 @@ def test_an_unknown_history_mode_is_refused() -> None:
     with pytest.raises(ValueError, match="history must be one of"):
         FakeTextQL(history="sometimes")
     assert HISTORY_MODES == ("live", "lagging", "partial", "flaky")
+
+
+async def test_add_answer_sets_the_history_per_question() -> None:
+    async with FakeTextQL(answer_completes_after=60) as fake:
+        fake.add_answer(
+            "q",
+            SCRIPT,
+            history=lambda q: "flaky",
+            answer_completes_after=lambda q: 0.0,
+        )
+        fake.inject(DropAfter(events=6))
+        async with aiohttp.ClientSession(headers=fake.auth_headers()) as session:
+            await _cut(session, fake.url)
+            reads = [await _history(session, fake.url) for _ in range(2)]
+        with pytest.raises(ValueError, match="history must be one of"):
+            fake.add_answer("x", SCRIPT, history="never")
+    assert reads == [(503, None), (200, FINAL)]

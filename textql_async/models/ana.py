@@ -14,6 +14,8 @@ from typing import Any, Union
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "AnaResult",
     "Author",
@@ -307,7 +309,7 @@ class ChatSummaryValue(msgspec.Struct, rename="camel", frozen=True):
             return None
 
 
-class ChatSummary(msgspec.Struct, rename="camel", frozen=True):
+class ChatSummary(Result, rename="camel", frozen=True):
     """One chat in ``GET /api/ana/chat/summary``."""
 
     inner_id: str
@@ -348,7 +350,7 @@ class Author(msgspec.Struct, frozen=True):
     contents: str | None = None
 
 
-class ChatMessage(msgspec.Struct, frozen=True):
+class ChatMessage(Result, frozen=True):
     """One message of a chat, flattened from the wire's ``{innerId, innerVal: {...}}``."""
 
     inner_id: int | None
@@ -406,7 +408,7 @@ def _message_from_builtins(obj: object) -> ChatMessage:
 # --- The result of one question ---------------------------------------------------------------
 
 
-class AnaResult(msgspec.Struct, frozen=True):
+class AnaResult(Result, frozen=True):
     """Ana's complete answer to one question.
 
     ``answer`` is the text of the last TextBlock (``None`` if there was none);

@@ -15,6 +15,8 @@ from typing import Literal, NoReturn
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "ApiKey",
     "ApiKeyPage",
@@ -76,7 +78,7 @@ class Secret:
         raise TypeError("a Secret cannot be pickled: store secret.reveal() deliberately")
 
 
-class ApiKey(msgspec.Struct, frozen=True):
+class ApiKey(Result, frozen=True):
     """A platform API key as the service describes it: never its secret.
 
     ``id`` is what :meth:`~textql_async.resources.api_keys.ApiKeysResource.rotate` and
@@ -106,14 +108,14 @@ class ApiKey(msgspec.Struct, frozen=True):
         return value if isinstance(value, dict) else None
 
 
-class ApiKeyPage(msgspec.Struct, frozen=True):
+class ApiKeyPage(Result, frozen=True):
     """One page of keys; pass ``next_page_token`` back as ``page_token`` (``None`` on the last page)."""
 
     api_keys: list[ApiKey] = msgspec.field(default_factory=list)
     next_page_token: str | None = None
 
 
-class MintedApiKey(msgspec.Struct, frozen=True):
+class MintedApiKey(Result, frozen=True):
     """A new key: ``key`` is its bearer secret (shown once, a :class:`Secret`), ``api_key`` its record.
 
     ``embed = client.api_keys.embed_url(minted.key)``
@@ -128,7 +130,7 @@ class MintedApiKey(msgspec.Struct, frozen=True):
         return self.api_key.id
 
 
-class RotatedApiKey(msgspec.Struct, frozen=True):
+class RotatedApiKey(Result, frozen=True):
     """The replacement of a rotated key (same name, roles and client metadata, a new secret).
 
     ``revoked_api_key_id`` is the id of the key the rotation revoked.
@@ -144,7 +146,7 @@ class RotatedApiKey(msgspec.Struct, frozen=True):
         return self.api_key.id
 
 
-class RevokedApiKey(msgspec.Struct, frozen=True):
+class RevokedApiKey(Result, frozen=True):
     """The answer of a revoke: the key's ``id`` and whether it was revoked."""
 
     id: str | None = None

@@ -13,6 +13,8 @@ from typing import Literal
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "ApproveChangeResult",
     "Change",
@@ -50,7 +52,7 @@ class ChangeCapabilities(msgspec.Struct, frozen=True):
     caller_approved: bool = False
 
 
-class Change(msgspec.Struct, frozen=True):
+class Change(Result, frozen=True):
     """A reviewable Ontology change.
 
     Pass ``git_ref`` back as ``expected_git_ref`` to approve, deny or restore it: if the
@@ -78,7 +80,7 @@ class Change(msgspec.Struct, frozen=True):
     capabilities: ChangeCapabilities | None = None
 
 
-class ChangePage(msgspec.Struct, frozen=True):
+class ChangePage(Result, frozen=True):
     """One page of ``GET /v2/changes``; ``next_page_token`` is ``None`` on the last page.
 
     ``counts`` maps a status to its number of changes (the review UI's tab counts).
@@ -89,7 +91,7 @@ class ChangePage(msgspec.Struct, frozen=True):
     counts: dict[str, int] = msgspec.field(default_factory=dict)
 
 
-class ApproveChangeResult(msgspec.Struct, frozen=True):
+class ApproveChangeResult(Result, frozen=True):
     """The outcome of an approval: ``merged`` once the folder's approval rule is satisfied.
 
     ``already_approved`` is true when the caller had approved this revision before
@@ -102,7 +104,7 @@ class ApproveChangeResult(msgspec.Struct, frozen=True):
     already_approved: bool = False
 
 
-class ChangeActionResult(msgspec.Struct, frozen=True):
+class ChangeActionResult(Result, frozen=True):
     """The outcome of a deny or restore (``SuccessResponse``)."""
 
     success: bool = False

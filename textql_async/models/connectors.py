@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "Connector",
     "ConnectorAccess",
@@ -187,7 +189,7 @@ TYPED_METADATA: dict[str, tuple[str, type[_WriteOnly]]] = {
 }
 
 
-class Connector(msgspec.Struct, frozen=True):
+class Connector(Result, frozen=True):
     """A data connector: ``type`` is an open enum string (``POSTGRES``, ``KDB``, ...)."""
 
     id: int
@@ -208,7 +210,7 @@ class ConnectorTypeField(msgspec.Struct, frozen=True):
     optional_on_update: bool = False
 
 
-class ConnectorTypeInfo(msgspec.Struct, frozen=True):
+class ConnectorTypeInfo(Result, frozen=True):
     """A supported connector type: set ``connector_type`` and nest the metadata under ``config_key``."""
 
     connector_type: str | None = None
@@ -251,14 +253,14 @@ class ConnectorAccessGrant(msgspec.Struct, frozen=True, kw_only=True, omit_defau
         return cls(access_type=access_type, group_id=group_id)
 
 
-class ConnectorAccess(msgspec.Struct, frozen=True):
+class ConnectorAccess(Result, frozen=True):
     """Who may use a connector: org-wide when ``is_public``, plus the explicit grants."""
 
     is_public: bool = False
     grants: list[ConnectorAccessGrant] = msgspec.field(default_factory=list)
 
 
-class TestConnectorResult(msgspec.Struct, frozen=True):
+class TestConnectorResult(Result, frozen=True):
     """The outcome of a connection test: a failure is ``success=False`` with ``error``, not an exception."""
 
     __test__ = False  # not a pytest test class, even when imported into a test module
@@ -267,7 +269,7 @@ class TestConnectorResult(msgspec.Struct, frozen=True):
     error: str | None = None
 
 
-class DeleteConnectorResult(msgspec.Struct, frozen=True):
+class DeleteConnectorResult(Result, frozen=True):
     """The answer of a delete: the connector's ``id`` and whether it was removed."""
 
     id: int | None = None

@@ -12,6 +12,8 @@ from typing import Literal
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "InviteMemberResult",
     "InviteRole",
@@ -25,7 +27,7 @@ InviteRole = Literal["member", "admin"]
 """The system role of an invited member (distinct from the RBAC :class:`Role` s)."""
 
 
-class Member(msgspec.Struct, frozen=True):
+class Member(Result, frozen=True):
     """A human member of the organization.
 
     ``roles`` holds role *names*, not ids: resolve ids with ``client.roles.list()`` or
@@ -42,7 +44,7 @@ class Member(msgspec.Struct, frozen=True):
     created_at: _dt.datetime | None = None
 
 
-class Role(msgspec.Struct, frozen=True):
+class Role(Result, frozen=True):
     """An RBAC role; ``is_system`` for the built-in ones (``admin``, ``member``)."""
 
     id: str | None = None
@@ -54,20 +56,20 @@ class Role(msgspec.Struct, frozen=True):
     updated_at: _dt.datetime | None = None
 
 
-class InviteMemberResult(msgspec.Struct, frozen=True):
+class InviteMemberResult(Result, frozen=True):
     """The outcome of an invitation (the API returns no member id: list members to find it)."""
 
     success: bool = False
 
 
-class RemoveMemberResult(msgspec.Struct, frozen=True):
+class RemoveMemberResult(Result, frozen=True):
     """The outcome of removing a member: its ``id`` and whether it was removed."""
 
     id: str | None = None
     success: bool = False
 
 
-class MemberRoleResult(msgspec.Struct, frozen=True):
+class MemberRoleResult(Result, frozen=True):
     """The outcome of assigning a role to a member, or removing it."""
 
     member_id: str | None = None

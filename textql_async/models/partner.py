@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 import msgspec
 from msgspec.structs import force_setattr
 
+from textql_async.models._base import Result
+
 __all__ = [
     "EMBED_APP_URL",
     "Conversation",
@@ -78,7 +80,7 @@ class Filter(msgspec.Struct, frozen=True):
         return _KNOWN_OPERATORS.get(self.operator)
 
 
-class DatabaseConnector(msgspec.Struct, frozen=True):
+class DatabaseConnector(Result, frozen=True):
     """A database the partner connected (``status`` is ``READY`` once the connection test passed)."""
 
     source_id: str | None = None
@@ -92,7 +94,7 @@ class DatabaseConnector(msgspec.Struct, frozen=True):
     status: str | None = None
 
 
-class Space(msgspec.Struct, frozen=True):
+class Space(Result, frozen=True):
     """A filtered, read-only view of a data source shared with one customer."""
 
     space_id: str | None = None
@@ -103,7 +105,7 @@ class Space(msgspec.Struct, frozen=True):
     filters: dict[str, Filter] = msgspec.field(default_factory=dict)
 
 
-class ConversationMessage(msgspec.Struct, frozen=True):
+class ConversationMessage(Result, frozen=True):
     """One message of a conversation: ``role`` is ``user`` or ``breadcrumb`` (kept open).
 
     ``visualization`` is the chart the answer produced, when there is one.
@@ -114,7 +116,7 @@ class ConversationMessage(msgspec.Struct, frozen=True):
     visualization: str | None = None
 
 
-class MessagesPage(msgspec.Struct, frozen=True):
+class MessagesPage(Result, frozen=True):
     """One page of a conversation's messages; ``next_token`` is ``None`` on the last page."""
 
     messages: list[ConversationMessage] = msgspec.field(default_factory=list)
@@ -128,7 +130,7 @@ class DataSource(msgspec.Struct, frozen=True):
     type: str | None = None
 
 
-class Conversation(msgspec.Struct, frozen=True):
+class Conversation(Result, frozen=True):
     """A conversation and the data sources it uses."""
 
     conversation_id: str | None = None

@@ -14,6 +14,7 @@ from typing import Literal
 
 import msgspec
 
+from textql_async.models._base import Result
 from textql_async.models.v2_chats import Asset
 
 __all__ = [
@@ -36,7 +37,7 @@ PlaybookSortBy = Literal["name", "created_at", "updated_at"]
 PlaybookSortDirection = Literal["asc", "desc"]
 
 
-class Playbook(msgspec.Struct, frozen=True):
+class Playbook(Result, frozen=True):
     """A playbook's configuration. ``status`` is ``draft`` until :meth:`~textql_async.resources.playbooks.PlaybooksResource.deploy`, then ``deployed``.
 
     The service omits ``cron_string``, ``email_addresses`` and ``slack_channel_id`` when
@@ -114,14 +115,14 @@ class PlaybookReport(msgspec.Struct, frozen=True):
         return "\n".join(lines)
 
 
-class PlaybookPage(msgspec.Struct, frozen=True):
+class PlaybookPage(Result, frozen=True):
     """One page of ``GET /v2/playbooks``; ``total_count`` counts every matching playbook."""
 
     playbooks: list[Playbook] = msgspec.field(default_factory=list)
     total_count: int | None = None
 
 
-class PlaybookDetail(msgspec.Struct, frozen=True):
+class PlaybookDetail(Result, frozen=True):
     """``GET /v2/playbooks/{id}``: the playbook and one page of its reports, newest first."""
 
     playbook: Playbook | None = None
@@ -129,7 +130,7 @@ class PlaybookDetail(msgspec.Struct, frozen=True):
     total_reports_count: int | None = None
 
 
-class PlaybookRun(msgspec.Struct, frozen=True):
+class PlaybookRun(Result, frozen=True):
     """The result of a run: the generated ``report``, its chat and the assets it produced.
 
     A dry run only validates the playbook, so its result carries no report.
@@ -140,14 +141,14 @@ class PlaybookRun(msgspec.Struct, frozen=True):
     assets: list[Asset] = msgspec.field(default_factory=list)
 
 
-class DeletedPlaybook(msgspec.Struct, frozen=True):
+class DeletedPlaybook(Result, frozen=True):
     """The answer of a delete: which playbook and when."""
 
     playbook_id: str | None = None
     deleted_at: _dt.datetime | None = None
 
 
-class DeployedPlaybook(msgspec.Struct, frozen=True):
+class DeployedPlaybook(Result, frozen=True):
     """The answer of a deploy: which playbook and when it became active."""
 
     playbook_id: str | None = None

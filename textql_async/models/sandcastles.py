@@ -15,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from textql_async.models._base import Result
 from textql_async.models.changes import LibraryChangeDiff
 
 __all__ = [
@@ -43,14 +44,14 @@ ExecKind = Literal["bash", "python"]
 """The interpreter of a one-shot ``exec``: a shell command, or a Python program without kernel state."""
 
 
-class SandboxStarted(msgspec.Struct, frozen=True):
+class SandboxStarted(Result, frozen=True):
     """The answer of a start or restart: keep ``sandbox_id`` to address the sandbox."""
 
     sandbox_id: str | None = None
     created_at: _dt.datetime | None = None
 
 
-class SandboxSummary(msgspec.Struct, frozen=True):
+class SandboxSummary(Result, frozen=True):
     """One sandbox of a listing.
 
     ``status`` is ``running``, ``stale`` (the worker is likely gone: stop it to clear the
@@ -66,7 +67,7 @@ class SandboxSummary(msgspec.Struct, frozen=True):
     released_at: _dt.datetime | None = None
 
 
-class SandboxPage(msgspec.Struct, frozen=True):
+class SandboxPage(Result, frozen=True):
     """One page of ``GET /v2/sandcastles``; ``next_cursor`` is ``None`` on the last page."""
 
     sandboxes: list[SandboxSummary]
@@ -82,7 +83,7 @@ class DataframeInfo(msgspec.Struct, frozen=True):
     memory_usage_bytes: int | None = None
 
 
-class SandboxStatus(msgspec.Struct, frozen=True):
+class SandboxStatus(Result, frozen=True):
     """The live state of one sandbox: ``running`` (with memory and dataframes) or ``stopped``."""
 
     status: str | None = None
@@ -95,7 +96,7 @@ class SandboxStatus(msgspec.Struct, frozen=True):
         return self.status == "running"
 
 
-class SandboxExecution(msgspec.Struct, frozen=True):
+class SandboxExecution(Result, frozen=True):
     """One recorded execution (kept 30 days, readable after the sandbox stopped).
 
     ``kind`` is python, bash, sql or tql; ``source`` the surface that ran it
@@ -113,7 +114,7 @@ class SandboxExecution(msgspec.Struct, frozen=True):
     created_at: _dt.datetime | None = None
 
 
-class SandboxExecutionPage(msgspec.Struct, frozen=True):
+class SandboxExecutionPage(Result, frozen=True):
     """One page of a sandbox's executions, newest first; ``next_cursor`` is ``None`` at the end."""
 
     executions: list[SandboxExecution]
@@ -128,7 +129,7 @@ class GeneratedFile(msgspec.Struct, frozen=True):
     mime_type: str | None = None
 
 
-class ExecuteCodeResult(msgspec.Struct, frozen=True):
+class ExecuteCodeResult(Result, frozen=True):
     """The result of running Python in the sandbox's persistent kernel.
 
     A Python exception is data: ``error`` names it (``"executing Python code:
@@ -153,7 +154,7 @@ class ExecuteCodeResult(msgspec.Struct, frozen=True):
         return "\n".join(self.output or ())
 
 
-class LoadDataResult(msgspec.Struct, frozen=True):
+class LoadDataResult(Result, frozen=True):
     """Connector data loaded into a sandbox dataframe named ``dataframe_name``.
 
     ``preview`` is a text summary: the dataframe's own preview for small results, a
@@ -166,7 +167,7 @@ class LoadDataResult(msgspec.Struct, frozen=True):
     num_cols: int | None = None
 
 
-class SandboxFile(msgspec.Struct, frozen=True):
+class SandboxFile(Result, frozen=True):
     """An entry of a sandbox directory listing (``is_dir`` for subdirectories)."""
 
     name: str | None = None
@@ -175,14 +176,14 @@ class SandboxFile(msgspec.Struct, frozen=True):
     modified_at: _dt.datetime | None = None
 
 
-class UploadedFile(msgspec.Struct, frozen=True):
+class UploadedFile(Result, frozen=True):
     """The confirmation of an upload: the stored basename and its size."""
 
     filename: str | None = None
     size_bytes: int | None = None
 
 
-class ExecResult(msgspec.Struct, frozen=True):
+class ExecResult(Result, frozen=True):
     """The result of a one-shot command: a non-zero ``exit_code`` is data, not an exception.
 
     ``error`` is a worker-level failure (a timeout, say), empty on normal completion.
@@ -199,7 +200,7 @@ class ExecResult(msgspec.Struct, frozen=True):
         return self.exit_code == 0 and not self.error
 
 
-class OntologyDiff(msgspec.Struct, frozen=True):
+class OntologyDiff(Result, frozen=True):
     """The pending edits of the sandbox's Ontology mount (``library/``), not yet written back."""
 
     has_changes: bool = False
@@ -207,7 +208,7 @@ class OntologyDiff(msgspec.Struct, frozen=True):
     raw_diff: str | None = None
 
 
-class OntologyChangeResult(msgspec.Struct, frozen=True):
+class OntologyChangeResult(Result, frozen=True):
     """The change a writeback filed.
 
     ``status`` is ``open`` (in review), ``draft``, ``approved`` (an auto-approve rule

@@ -15,6 +15,7 @@ import datetime as _dt
 
 import msgspec
 
+from textql_async.models._base import Result
 from textql_async.models.v1_enums import (
     V1ChatSource,
     V1LlmModel,
@@ -174,7 +175,7 @@ class V1Paradigm(_Camel, frozen=True):
 # --- chats ----------------------------------------------------------------------------------
 
 
-class V1Chat(_Camel, frozen=True):
+class V1Chat(_Camel, Result, frozen=True):
     """A chat of the v1 API (``GetChat`` / ``ListChats``).
 
     ``model`` is the raw ``LlmModel`` name: an unknown (newer) value is kept as is;
@@ -238,7 +239,7 @@ class V1PreviewCell(_Camel, frozen=True):
     error: str | None = None
 
 
-class V1ChatThread(_Camel, frozen=True):
+class V1ChatThread(_Camel, Result, frozen=True):
     """``POST /v1/chat/get``: the chat, its messages and its assets."""
 
     chat: V1Chat = msgspec.field(default_factory=V1Chat)
@@ -246,7 +247,7 @@ class V1ChatThread(_Camel, frozen=True):
     assets: list[V1PreviewCell] = msgspec.field(default_factory=list)
 
 
-class V1ChatPage(_Camel, frozen=True):
+class V1ChatPage(_Camel, Result, frozen=True):
     """One page of ``POST /v1/chat/list``; ``total_count`` counts every matching chat."""
 
     chats: list[V1Chat] = msgspec.field(default_factory=list)
@@ -268,7 +269,7 @@ class V1ChatTools(_Camel, frozen=True, omit_defaults=True):
     powerbi_enabled: bool | None = None
 
 
-class V1ChatResponse(_Camel, frozen=True):
+class V1ChatResponse(_Camel, Result, frozen=True):
     """``POST /v1/chat``: the answer (``response``, Markdown) of the message ``id`` in ``chat_id``."""
 
     id: str = ""

@@ -12,6 +12,8 @@ from typing import Any, Union
 
 import msgspec
 
+from textql_async.models._base import Result
+
 __all__ = [
     "Asset",
     "AssetEvent",
@@ -76,7 +78,7 @@ def dashboard_url_of(assets: list[Asset]) -> str | None:
     return None
 
 
-class ChatResponse(msgspec.Struct, frozen=True):
+class ChatResponse(Result, frozen=True):
     """The answer of ``POST /v2/chats``: ``id`` is the message id, ``response`` the Markdown answer."""
 
     id: str | None = None
@@ -92,7 +94,7 @@ class ChatResponse(msgspec.Struct, frozen=True):
         return dashboard_url_of(self.assets)
 
 
-class ChatCell(msgspec.Struct, frozen=True):
+class ChatCell(Result, frozen=True):
     """One execution step of a chat (markdown, python, sql, ontology_query, ...)."""
 
     id: str | None = None
@@ -137,7 +139,7 @@ class ChatThreadMessage(msgspec.Struct, frozen=True):
     assets: list[Asset] = msgspec.field(default_factory=list)
 
 
-class ChatThread(msgspec.Struct, frozen=True):
+class ChatThread(Result, frozen=True):
     """``GET /v2/chats/{id}``: the chat, its messages and every asset of the chat."""
 
     chat: ChatInfo = msgspec.field(default_factory=ChatInfo)
@@ -159,14 +161,14 @@ class ChatSummaryV2(msgspec.Struct, frozen=True):
     is_running: bool | None = None
 
 
-class ChatPage(msgspec.Struct, frozen=True):
+class ChatPage(Result, frozen=True):
     """One page of ``GET /v2/chats``; ``total_count`` counts every matching chat."""
 
     chats: list[ChatSummaryV2]
     total_count: int
 
 
-class CellsPage(msgspec.Struct, frozen=True):
+class CellsPage(Result, frozen=True):
     """One page of ``GET /v2/chats/{id}/cells``, newest first; ``has_more`` when older cells exist."""
 
     chat_id: str | None = None
@@ -174,7 +176,7 @@ class CellsPage(msgspec.Struct, frozen=True):
     has_more: bool = False
 
 
-class Model(msgspec.Struct, frozen=True):
+class Model(Result, frozen=True):
     """A model the caller may pass as ``model`` when creating a chat."""
 
     id: str
@@ -269,7 +271,7 @@ class ChatSnapshot(msgspec.Struct, frozen=True):
     done: Done | None = None
 
 
-class ChatResult(msgspec.Struct, frozen=True):
+class ChatResult(Result, frozen=True):
     """A finished streamed v2 answer."""
 
     chat_id: str | None

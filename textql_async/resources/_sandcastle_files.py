@@ -17,7 +17,7 @@ import secrets
 import weakref
 from contextlib import ExitStack
 from types import TracebackType
-from typing import overload
+from typing import TYPE_CHECKING, overload
 from urllib.parse import quote
 
 import aiohttp
@@ -25,6 +25,7 @@ import anyio
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIConnectionError, APITimeoutError
+from textql_async._options import RequestOptions
 from textql_async._transport import Transport
 from textql_async.models.sandcastles import (
     SandboxFile,
@@ -35,6 +36,9 @@ from textql_async.models.sandcastles import (
 )
 from textql_async.resources._base import decode_response, require_text
 from textql_async.resources._multipart import FileInput, build_form
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["DOWNLOAD_CHUNK", "FilesMixin", "SandboxDownload", "file_path", "sandbox_path"]
 
@@ -106,6 +110,8 @@ class SandboxDownload:
         """The size announced in ``Content-Length``, if any."""
         self.received = 0
         """Bytes received so far."""
+        self.request_id: str | None = response.headers.get("X-Request-Id")
+        """The response's ``X-Request-Id``, like every result of the SDK."""
         self._response: aiohttp.ClientResponse | None = response
         self._chunks = response.content.iter_chunked(chunk_size)
         self._read_timeout = read_timeout
@@ -232,6 +238,7 @@ class FilesMixin:
         path: str | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[SandboxFile]:
         """The entries of a directory of the working directory (non-recursive, no dotfiles).
 
@@ -243,7 +250,11 @@ class FilesMixin:
         if path is not None:
             require_text("path", path)
         response = await self._transport.request(
-            "GET", url, params={"path": path}, timeout=_timeout(timeout)
+            "GET",
+            url,
+            params={"path": path},
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, files_decoder.decode).files
 
@@ -253,6 +264,7 @@ class FilesMixin:
         file: FileInput,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> UploadedFile:
         """Upload one file into the working directory, streamed from disk (never read whole).
 
@@ -267,7 +279,12 @@ class FilesMixin:
         with ExitStack() as stack:
             form = build_form((), [file], field_name="file", stack=stack)
             response = await self._transport.request(
-                "POST", url, data=form, timeout=_timeout(timeout), idempotent=False
+                "POST",
+                url,
+                data=form,
+                timeout=_timeout(timeout),
+                idempotent=False,
+                **options,
             )
         return decode_response(response, uploaded_decoder.decode)
 
@@ -280,6 +297,7 @@ class FilesMixin:
         to: None = None,
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxDownload: ...
 
     @overload
@@ -291,6 +309,7 @@ class FilesMixin:
         to: str | os.PathLike[str],
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> pathlib.Path: ...
 
     async def download(
@@ -301,6 +320,7 @@ class FilesMixin:
         to: str | os.PathLike[str] | None = None,
         chunk_size: int = DOWNLOAD_CHUNK,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxDownload | pathlib.Path:
         """Stream a file's bytes to ``to``, or return them as an async iterator of chunks.
 
@@ -325,6 +345,7 @@ class FilesMixin:
                     timeout=t,
                     stream=True,
                     header_timeout=t.read,
+                    **options,
                 )
                 download = SandboxDownload(
                     response,
@@ -342,14 +363,21 @@ class FilesMixin:
             ) from exc
 
     async def delete_file(
-        self, sandbox_id: str, path: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        path: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> bool:
         """Remove one file (directories are refused: ``BadRequestError``); ``True`` on success.
 
         ``await client.sandcastles.delete_file(sid, "tmp/scratch.csv")``
         """
         url = f"{sandbox_path(sandbox_id)}/files/{file_path(path)}"
-        response = await self._transport.request("DELETE", url, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "DELETE", url, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, success_decoder.decode).success
 
 

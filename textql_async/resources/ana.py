@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
@@ -19,6 +19,7 @@ from textql_async._exceptions import (
     RecoveryTimeoutError,
     StreamError,
 )
+from textql_async._options import RequestOptions
 from textql_async._recovery import check_recovery_arguments, recover_answer
 from textql_async._streaming import AnaStream
 from textql_async._transport import Transport
@@ -29,14 +30,17 @@ from textql_async.models.ana import (
     decode_chat_messages,
     decode_chat_summaries,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
 from textql_async.sansio.fold import Snapshot
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AnaResource"]
 
 
-class AnaResource:
+class AnaResource(Resource, family="ana"):
     """Ana, the data-analyst agent: streamed answers and chat history."""
 
     def __init__(self, transport: Transport) -> None:
@@ -54,6 +58,7 @@ class AnaResource:
         max_retries: int | None = None,
         max_event_size: int = DEFAULT_MAX_EVENT_SIZE,
         coalesce: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> AnaStream:
         """Ask Ana ``query`` and stream the answer.
 
@@ -85,6 +90,7 @@ class AnaResource:
                 idempotent=True,
                 stream=True,
                 header_timeout=t.idle,
+                **options,
             )
             await transport.expect_content_type(response, "text/event-stream")
             return response
@@ -95,6 +101,7 @@ class AnaResource:
             max_event_size=max_event_size,
             coalesce=coalesce,
             registry=transport,
+            telemetry=transport.telemetry,
         )
 
     async def ask(
@@ -110,6 +117,7 @@ class AnaResource:
         recover: bool = True,
         recover_timeout: float = 120.0,
         recover_stable_for: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AnaResult:
         """Ask Ana ``query`` and return the finished answer.
 
@@ -134,6 +142,7 @@ class AnaResource:
             clifford=clifford,
             timeout=timeout,
             max_retries=max_retries,
+            **options,
         )
         try:
             async with stream:
@@ -148,7 +157,7 @@ class AnaResource:
             budget = recover_timeout if total is None else min(recover_timeout, total)
             try:
                 return await recover_answer(
-                    self._fetch_for_recovery,
+                    self._fetcher(options),
                     snapshot.chat_id,
                     snapshot,
                     timeout=budget,
@@ -169,6 +178,7 @@ class AnaResource:
         snapshot: Snapshot | None = None,
         timeout: float = 120.0,
         stable_for: float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AnaResult:
         """Finish an answer from the chat history alone, never asking Ana again.
 
@@ -177,7 +187,7 @@ class AnaResource:
         ``snapshot`` is what a broken stream delivered (the lower bound; ``None`` when
         only the chat id is known). ``GET /api/ana/{chat_id}`` is polled with backoff
         for up to ``timeout`` seconds until the completion rule is met (see
-        :mod:`textql_async.sansio.completion`: nothing shorter than the stream, no
+        :func:`~textql_async.decide_completion`: nothing shorter than the stream, no
         running Python cell or Ontology query, a later message in the chat or the body
         unchanged for ``stable_for`` seconds, default
         :data:`~textql_async.DEFAULT_RECOVER_STABLE_FOR`). Returns an
@@ -197,11 +207,18 @@ class AnaResource:
                 f"snapshot belongs to chat {snapshot.chat_id!r}, not to {chat_id!r}"
             )
         return await recover_answer(
-            self._fetch_for_recovery, chat_id, snapshot, timeout=float(timeout), stable_for=window
+            self._fetcher(options), chat_id, snapshot, timeout=float(timeout), stable_for=window
         )
 
-    async def _fetch_for_recovery(self, chat_id: str) -> list[ChatMessage]:
-        return await self.chat_messages(chat_id, max_retries=0)
+    def _fetcher(
+        self, options: RequestOptions
+    ) -> Callable[[str], Coroutine[Any, Any, list[ChatMessage]]]:
+        """The history poll of recovery, with the call's request options."""
+
+        async def fetch(chat_id: str) -> list[ChatMessage]:
+            return await self.chat_messages(chat_id, max_retries=0, **options)
+
+        return fetch
 
     def batch(
         self,
@@ -235,7 +252,11 @@ class AnaResource:
         )
 
     async def chat_summaries(
-        self, *, timeout: Timeout | float | None = None, max_retries: int | None = None
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatSummary]:
         """Every chat with its title and the time of its last user message.
 
@@ -247,6 +268,7 @@ class AnaResource:
             auth="ana",
             timeout=as_timeout(timeout) if timeout is not None else None,
             max_retries=max_retries,
+            **options,
         )
         return decode_response(response, decode_chat_summaries)
 
@@ -256,6 +278,7 @@ class AnaResource:
         *,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[ChatMessage]:
         """The messages of one chat, oldest first, each with its blocks.
 
@@ -268,6 +291,7 @@ class AnaResource:
             auth="ana",
             timeout=as_timeout(timeout) if timeout is not None else None,
             max_retries=max_retries,
+            **options,
         )
         return decode_response(response, decode_chat_messages)
 

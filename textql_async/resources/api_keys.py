@@ -9,13 +9,14 @@ transport logs no bodies, and a body that fails to decode is never quoted in the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 from urllib.parse import quote
 
 import msgspec
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIError
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_token, paginate
 from textql_async._transport import Response, Transport
 from textql_async.models.api_keys import (
@@ -31,7 +32,10 @@ from textql_async.models.api_keys import (
     revoked_decoder,
     rotated,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ApiKeysResource"]
 
@@ -39,7 +43,7 @@ _SCOPES: frozenset[str] = frozenset(get_args(ApiKeyScope))
 _T = TypeVar("_T")
 
 
-class ApiKeysResource:
+class ApiKeysResource(Resource, family="api_keys"):
     """Platform API keys: mint short-lived, role-scoped keys, list, rotate and revoke them."""
 
     def __init__(self, transport: Transport) -> None:
@@ -56,6 +60,7 @@ class ApiKeysResource:
         full_member_access: bool | None = None,
         name: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MintedApiKey:
         """Mint a key; its secret is in ``.key`` (a :class:`Secret`), returned this once only.
 
@@ -92,7 +97,12 @@ class ApiKeysResource:
         if name is not None:
             body["name"] = require_text("name", name)
         response = await self._transport.request(
-            "POST", "/v2/api-keys", json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            "/v2/api-keys",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return _decode_secret(response, minted)
 
@@ -104,6 +114,7 @@ class ApiKeysResource:
         page_size: int | None = None,
         page_token: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ApiKeyPage:
         """One page of keys (never their secrets); ``next_page_token`` is ``None`` on the last.
 
@@ -123,7 +134,11 @@ class ApiKeysResource:
             "page_token": None if page_token is None else require_text("page_token", page_token),
         }
         response = await self._transport.request(
-            "GET", "/v2/api-keys", params=params, timeout=_timeout(timeout)
+            "GET",
+            "/v2/api-keys",
+            params=params,
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, page_decoder.decode)
 
@@ -133,6 +148,7 @@ class ApiKeysResource:
         scope: ApiKeyScope | None = None,
         include_revoked: bool | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[ApiKey]:
         """Every key, fetching pages lazily (arguments are checked at once, before any request).
 
@@ -147,12 +163,22 @@ class ApiKeysResource:
 
         async def fetch(token: str | None) -> ApiKeyPage:
             return await self.list(
-                scope=scope, include_revoked=include_revoked, page_size=page_size, page_token=token
+                scope=scope,
+                include_revoked=include_revoked,
+                page_size=page_size,
+                page_token=token,
+                **options,
             )
 
         return paginate(fetch, lambda p: p.api_keys, by_token(lambda p: p.next_page_token))
 
-    async def rotate(self, key_id: str, *, timeout: Timeout | float | None = None) -> RotatedApiKey:
+    async def rotate(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RotatedApiKey:
         """Revoke a key and mint its replacement (same name, roles, client metadata; new secret).
 
         Takes the key id, not the secret. Never re-sent once it reached the server: a
@@ -162,11 +188,21 @@ class ApiKeysResource:
         """
         path = f"/v2/api-keys/{_key_id(key_id)}/rotate"
         response = await self._transport.request(
-            "POST", path, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return _decode_secret(response, rotated)
 
-    async def revoke(self, key_id: str, *, timeout: Timeout | float | None = None) -> RevokedApiKey:
+    async def revoke(
+        self,
+        key_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> RevokedApiKey:
         """Revoke a key by id; an already revoked key is a ``BadRequestError``.
 
         Retried like any DELETE, so if a first attempt went through unseen the retry also
@@ -175,7 +211,9 @@ class ApiKeysResource:
         ``assert (await client.api_keys.revoke(k.id)).success``
         """
         path = f"/v2/api-keys/{_key_id(key_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, revoked_decoder.decode)
 
     def embed_url(self, key: Secret | str, *, app_url: str | None = None) -> str:

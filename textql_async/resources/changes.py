@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from textql_async._config import Timeout, as_timeout
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_token, paginate
 from textql_async._transport import Response, Transport
 from textql_async.models.changes import (
@@ -26,14 +28,17 @@ from textql_async.models.changes import (
     change_decoder,
     page_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ChangesResource"]
 
 _INT32_MAX = 2**31 - 1
 
 
-class ChangesResource:
+class ChangesResource(Resource, family="changes"):
     """Ontology changes: list (page tokens), get, approve, deny, restore."""
 
     def __init__(self, transport: Transport) -> None:
@@ -47,6 +52,7 @@ class ChangesResource:
         page_token: str | None = None,
         include_auto_approved: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangePage:
         """One page of the changes the caller may read (``status``: one value or several, any case).
 
@@ -62,7 +68,11 @@ class ChangesResource:
             "include_auto_approved": _optional_bool("include_auto_approved", include_auto_approved),
         }
         response = await self._transport.request(
-            "GET", "/v2/changes", params=params, timeout=_timeout(timeout)
+            "GET",
+            "/v2/changes",
+            params=params,
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, page_decoder.decode)
 
@@ -72,6 +82,7 @@ class ChangesResource:
         status: ChangeStatus | str | Sequence[ChangeStatus | str] | None = None,
         page_size: int | None = None,
         include_auto_approved: bool | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Change]:
         """Every change matching the filter, fetching pages lazily.
 
@@ -83,7 +94,11 @@ class ChangesResource:
 
         async def fetch(token: str | None) -> ChangePage:
             return await self.list(
-                status=statuses, page_size=size, page_token=token, include_auto_approved=auto
+                status=statuses,
+                page_size=size,
+                page_token=token,
+                include_auto_approved=auto,
+                **options,
             )
 
         return paginate(fetch, lambda p: p.changes, by_token(lambda p: p.next_page_token))
@@ -94,6 +109,7 @@ class ChangesResource:
         *,
         revision: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Change:
         """One change with its file diffs and the caller's capabilities.
 
@@ -105,12 +121,21 @@ class ChangesResource:
         if revision is not None:
             _int_between("revision", revision, 1)
         response = await self._transport.request(
-            "GET", path, params={"revision": revision}, timeout=_timeout(timeout)
+            "GET",
+            path,
+            params={"revision": revision},
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, change_decoder.decode)
 
     async def approve(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ApproveChangeResult:
         """Approve a change (merged once its folder's approval rule is satisfied).
 
@@ -119,36 +144,56 @@ class ChangesResource:
 
         ``result = await client.changes.approve(change.id, change.git_ref)``
         """
-        response = await self._action(change_id, "approve", expected_git_ref, timeout)
+        response = await self._action(change_id, "approve", expected_git_ref, timeout, **options)
         return decode_response(response, approve_decoder.decode)
 
     async def deny(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Deny an open or draft change; its git ref is kept so it can be restored.
 
         ``await client.changes.deny(change.id, change.git_ref)``
         """
-        response = await self._action(change_id, "deny", expected_git_ref, timeout)
+        response = await self._action(change_id, "deny", expected_git_ref, timeout, **options)
         return decode_response(response, action_decoder.decode)
 
     async def restore(
-        self, change_id: str, expected_git_ref: str, *, timeout: Timeout | float | None = None
+        self,
+        change_id: str,
+        expected_git_ref: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChangeActionResult:
         """Reopen a denied change. ``ConflictError`` when it is not denied or the ref is stale.
 
         ``await client.changes.restore(change.id, change.git_ref)``
         """
-        response = await self._action(change_id, "restore", expected_git_ref, timeout)
+        response = await self._action(change_id, "restore", expected_git_ref, timeout, **options)
         return decode_response(response, action_decoder.decode)
 
     async def _action(
-        self, change_id: str, action: str, expected_git_ref: str, timeout: Timeout | float | None
+        self,
+        change_id: str,
+        action: str,
+        expected_git_ref: str,
+        timeout: Timeout | float | None,
+        **options: Unpack[RequestOptions],
     ) -> Response:
         path = f"/v2/changes/{_path(change_id)}/{action}"
         body = {"expected_git_ref": require_text("expected_git_ref", expected_git_ref)}
         return await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
 
 

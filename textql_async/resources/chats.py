@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import aiohttp
@@ -13,6 +13,7 @@ import msgspec
 
 from textql_async._chat_stream import ChatStream
 from textql_async._config import Timeout, as_timeout
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_offset, paginate
 from textql_async._transport import Transport
 from textql_async.models.v2_chats import (
@@ -25,8 +26,11 @@ from textql_async.models.v2_chats import (
     Tools,
     cancelled_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
 from textql_async.resources._multipart import FileInput, build_form
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ChatsResource"]
 
@@ -41,7 +45,7 @@ _cells = msgspec.json.Decoder(CellsPage).decode
 _cell = msgspec.json.Decoder(ChatCell).decode
 
 
-class ChatsResource:
+class ChatsResource(Resource, family="chats"):
     """Ask Ana through the v2 REST API (Bearer auth) and read chats back."""
 
     def __init__(self, transport: Transport) -> None:
@@ -58,6 +62,7 @@ class ChatsResource:
         files: Sequence[FileInput] | None = None,
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatResponse:
         """Ask a question and wait for the whole answer.
 
@@ -73,6 +78,7 @@ class ChatsResource:
                 timeout=_timeout(timeout),
                 max_retries=max_retries,
                 idempotent=False,
+                **options,
             )
         return decode_response(response, _response)
 
@@ -97,6 +103,7 @@ class ChatsResource:
         timeout: Timeout | float | None = None,
         max_retries: int | None = None,
         cancel_on_exit: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> ChatStream:
         """Ask a question and stream typed events.
 
@@ -123,6 +130,7 @@ class ChatsResource:
                     idempotent=False,
                     stream=True,
                     header_timeout=t.idle,
+                    **options,
                 )
             await transport.expect_content_type(response, "text/event-stream")
             return response
@@ -133,15 +141,25 @@ class ChatsResource:
             registry=transport,
             cancel=self.cancel,
             cancel_on_exit=cancel_on_exit,
+            telemetry=transport.telemetry,
         )
 
-    async def get(self, chat_id: str, *, timeout: Timeout | float | None = None) -> ChatThread:
+    async def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> ChatThread:
         """A chat with its messages and every asset.
 
         ``thread = await client.chats.get(chat_id)``
         """
         response = await self._transport.request(
-            "GET", f"/v2/chats/{_path(chat_id)}", timeout=_timeout(timeout)
+            "GET",
+            f"/v2/chats/{_path(chat_id)}",
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, _thread)
 
@@ -154,6 +172,7 @@ class ChatsResource:
         sort_by: SortBy | None = None,
         sort_direction: SortDirection | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatPage:
         """One page of chats (``limit`` 1-100, default 20), with ``total_count``.
 
@@ -174,6 +193,7 @@ class ChatsResource:
                 "sort_direction": sort_direction,
             },
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, _page)
 
@@ -184,6 +204,7 @@ class ChatsResource:
         search_term: str | None = None,
         sort_by: SortBy | None = None,
         sort_direction: SortDirection | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[ChatSummaryV2]:
         """Every chat, fetching pages lazily.
 
@@ -199,6 +220,7 @@ class ChatsResource:
                 search_term=search_term,
                 sort_by=sort_by,
                 sort_direction=sort_direction,
+                **options,
             )
 
         def more(page: ChatPage) -> bool:
@@ -213,6 +235,7 @@ class ChatsResource:
         limit: int | None = None,
         offset: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> CellsPage:
         """One page of a chat's execution steps, paging back from the newest.
 
@@ -231,10 +254,13 @@ class ChatsResource:
             f"/v2/chats/{_path(chat_id)}/cells",
             params={"limit": limit, "offset": offset},
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, _cells)
 
-    def iter_cells(self, chat_id: str, *, page_size: int = 200) -> AsyncIterator[ChatCell]:
+    def iter_cells(
+        self, chat_id: str, *, page_size: int = 200, **options: Unpack[RequestOptions]
+    ) -> AsyncIterator[ChatCell]:
         """Every cell of a chat, newest first, fetching pages (of about ``page_size``) lazily.
 
         ``async for cell in client.chats.iter_cells(chat_id): ...``
@@ -244,7 +270,7 @@ class ChatsResource:
             raise ValueError("page_size must be between 1 and 500")
 
         async def fetch(offset: int | None) -> CellsPage:
-            return await self.cells(chat_id, limit=page_size, offset=offset or 0)
+            return await self.cells(chat_id, limit=page_size, offset=offset or 0, **options)
 
         # each page is in conversation order: reversed, the whole walk is newest first
         return paginate(
@@ -252,7 +278,12 @@ class ChatsResource:
         )
 
     async def cell(
-        self, chat_id: str, cell_id: str, *, timeout: Timeout | float | None = None
+        self,
+        chat_id: str,
+        cell_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ChatCell:
         """One execution step of a chat.
 
@@ -262,10 +293,17 @@ class ChatsResource:
             "GET",
             f"/v2/chats/{_path(chat_id)}/cells/{_path(cell_id, 'cell_id')}",
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, _cell)
 
-    async def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    async def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a running answer; ``True`` if something was cancelled.
 
         ``await client.chats.cancel(chat_id)``
@@ -275,6 +313,7 @@ class ChatsResource:
             f"/v2/chats/{_path(chat_id)}/cancel",
             timeout=_timeout(timeout),
             idempotent=True,
+            **options,
         )
         return decode_response(response, cancelled_decoder.decode).cancelled
 

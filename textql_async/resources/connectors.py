@@ -10,12 +10,13 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIError
+from textql_async._options import RequestOptions
 from textql_async._transport import Transport
 from textql_async.models.connectors import (
     TYPED_METADATA,
@@ -33,7 +34,10 @@ from textql_async.models.connectors import (
     delete_result_decoder,
     types_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ConnectorsResource"]
 
@@ -42,18 +46,22 @@ _PRINCIPALS = ("member_id", "role_id", "group_id")
 _RESERVED_KEYS = frozenset({"connector_type", "name", "auth_strategy"})
 
 
-class ConnectorsResource:
+class ConnectorsResource(Resource, family="connectors"):
     """Data warehouse connectors: list, create, test, update, delete, access grants."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Connector]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Connector]:
         """Every connector of the organization (id, name, type; never any config or secret).
 
         ``names = [c.name for c in await client.connectors.list()]``
         """
-        response = await self._transport.request("GET", "/v2/connectors", timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "GET", "/v2/connectors", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, connector_list_decoder.decode)
 
     async def create(
@@ -62,6 +70,7 @@ class ConnectorsResource:
         *,
         access: ConnectorAccess | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Connector:
         """Create a connector (validated, not connected: call :meth:`test` first to check it).
 
@@ -77,19 +86,30 @@ class ConnectorsResource:
             body["access"] = _access_json(access.is_public, access.grants)
         with _scrubbed(config):
             response = await self._transport.request(
-                "POST", "/v2/connectors", json=body, timeout=_timeout(timeout), idempotent=False
+                "POST",
+                "/v2/connectors",
+                json=body,
+                timeout=_timeout(timeout),
+                idempotent=False,
+                **options,
             )
         return decode_response(response, connector_decoder.decode)
 
     async def types(
-        self, *, timeout: Timeout | float | None = None
+        self,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[ConnectorTypeInfo]:
         """The supported connector types and their config fields (which are secret, which optional on update).
 
         ``keys = {t.connector_type: t.config_key for t in await client.connectors.types()}``
         """
         response = await self._transport.request(
-            "GET", "/v2/connectors/types", timeout=_timeout(timeout)
+            "GET",
+            "/v2/connectors/types",
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, types_decoder.decode).types
 
@@ -99,6 +119,7 @@ class ConnectorsResource:
         *,
         connector_id: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TestConnectorResult:
         """Try to connect with ``config`` without saving it.
 
@@ -114,7 +135,12 @@ class ConnectorsResource:
             body["connector_id"] = str(_connector_id(connector_id))  # a string in the spec
         with _scrubbed(config):
             response = await self._transport.request(
-                "POST", "/v2/connectors/test", json=body, timeout=_timeout(timeout), idempotent=True
+                "POST",
+                "/v2/connectors/test",
+                json=body,
+                timeout=_timeout(timeout),
+                idempotent=True,
+                **options,
             )
         result = decode_response(response, connection_test_decoder.decode)
         if result.error:  # a driver message that quotes a secret must not reach a log
@@ -131,6 +157,7 @@ class ConnectorsResource:
         allow_sql_write_operations: bool | None = None,
         include_db_session_metadata: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Connector:
         """Replace a connector's config (PATCH); secrets left ``None`` or blank keep the stored ones.
 
@@ -148,30 +175,44 @@ class ConnectorsResource:
                 body[name] = _bool(name, flag)
         with _scrubbed(config):
             response = await self._transport.request(
-                "PATCH", path, json=body, timeout=_timeout(timeout)
+                "PATCH",
+                path,
+                json=body,
+                timeout=_timeout(timeout),
+                **options,
             )
         return decode_response(response, connector_decoder.decode)
 
     async def delete(
-        self, connector_id: int, *, timeout: Timeout | float | None = None
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeleteConnectorResult:
         """Delete a connector (system connectors answer ``BadRequestError``).
 
         ``assert (await client.connectors.delete(7)).success``
         """
         path = f"/v2/connectors/{_connector_id(connector_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, delete_result_decoder.decode)
 
     async def access(
-        self, connector_id: int, *, timeout: Timeout | float | None = None
+        self,
+        connector_id: int,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConnectorAccess:
         """Who may use a connector: org-wide visibility and the member/role/group grants.
 
         ``grants = (await client.connectors.access(7)).grants``
         """
         path = f"/v2/connectors/{_connector_id(connector_id)}/access"
-        response = await self._transport.request("GET", path, timeout=_timeout(timeout))
+        response = await self._transport.request("GET", path, timeout=_timeout(timeout), **options)
         return decode_response(response, access_decoder.decode)
 
     async def set_access(
@@ -181,6 +222,7 @@ class ConnectorsResource:
         is_public: bool,
         grants: Sequence[ConnectorAccessGrant] = (),
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConnectorAccess:
         """Replace a connector's access atomically: grants not listed are revoked.
 
@@ -191,7 +233,9 @@ class ConnectorsResource:
         """
         path = f"/v2/connectors/{_connector_id(connector_id)}/access"
         body = _access_json(is_public, grants)
-        response = await self._transport.request("PUT", path, json=body, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "PUT", path, json=body, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, access_decoder.decode)
 
 

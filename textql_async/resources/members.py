@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from textql_async._config import Timeout, as_timeout
+from textql_async._options import RequestOptions
 from textql_async._transport import Transport
 from textql_async.models.members import (
     InviteMemberResult,
@@ -28,25 +29,32 @@ from textql_async.models.members import (
     role_decoder,
     roles_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["MembersResource", "RolesResource"]
 
 _INT32_MAX = 2**31 - 1
 
 
-class MembersResource:
+class MembersResource(Resource, family="members"):
     """Members: list, invite, remove, and the RBAC roles of each member."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Member]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Member]:
         """The organization's human members, each with its role names.
 
         ``emails = [m.email for m in await client.members.list()]``
         """
-        response = await self._transport.request("GET", "/v2/members", timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "GET", "/v2/members", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, members_decoder.decode).members
 
     async def invite(
@@ -55,6 +63,7 @@ class MembersResource:
         *,
         role: InviteRole | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> InviteMemberResult:
         """Invite someone by email; the member exists at once and gets an invitation email.
 
@@ -67,7 +76,12 @@ class MembersResource:
         if role is not None:
             body["role"] = require_text("role", role)
         response = await self._transport.request(
-            "POST", "/v2/members/invite", json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            "/v2/members/invite",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, invite_decoder.decode)
 
@@ -77,6 +91,7 @@ class MembersResource:
         *,
         hard_delete: bool = False,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> RemoveMemberResult:
         """Remove a member: a soft delete, or a permanent purge with ``hard_delete=True``.
 
@@ -89,22 +104,32 @@ class MembersResource:
             f"/v2/members/{_path('member_id', member_id)}",
             params={"hard_delete": True if hard_delete else None},
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, remove_decoder.decode)
 
     async def roles(
-        self, member_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> builtins.list[Role]:
         """The RBAC roles assigned to a member (with their ids).
 
         ``names = {r.name: r.id for r in await client.members.roles(member.id)}``
         """
         path = f"/v2/members/{_path('member_id', member_id)}/roles"
-        response = await self._transport.request("GET", path, timeout=_timeout(timeout))
+        response = await self._transport.request("GET", path, timeout=_timeout(timeout), **options)
         return decode_response(response, roles_decoder.decode).roles
 
     async def assign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Assign an RBAC role to a member (service accounts' roles cannot change this way).
 
@@ -114,34 +139,50 @@ class MembersResource:
         body = {"roleId": require_text("role_id", role_id)}  # camelCase on the wire
         # a role is held or not: re-sending an assignment changes nothing, so retry it
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=True
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=True,
+            **options,
         )
         return decode_response(response, member_role_decoder.decode)
 
     async def unassign(
-        self, member_id: str, role_id: str, *, timeout: Timeout | float | None = None
+        self,
+        member_id: str,
+        role_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MemberRoleResult:
         """Remove an RBAC role from a member.
 
         ``await client.members.unassign(member.id, role.id)``
         """
         path = f"/v2/members/{_path('member_id', member_id)}/roles/{_path('role_id', role_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, member_role_decoder.decode)
 
 
-class RolesResource:
+class RolesResource(Resource, family="roles"):
     """RBAC roles: list, create, update (name, description, model settings)."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None) -> builtins.list[Role]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Role]:
         """Every role of the organization, the built-in system roles included.
 
         ``ids = {r.name: r.id for r in await client.roles.list()}``
         """
-        response = await self._transport.request("GET", "/v2/roles", timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "GET", "/v2/roles", timeout=_timeout(timeout), **options
+        )
         return decode_response(response, roles_decoder.decode).roles
 
     async def create(
@@ -150,6 +191,7 @@ class RolesResource:
         *,
         description: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Role:
         """Create a custom role (unique name; it starts with no permissions).
 
@@ -159,7 +201,12 @@ class RolesResource:
         if description is not None:
             body["description"] = _str("description", description)
         response = await self._transport.request(
-            "POST", "/v2/roles", json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            "/v2/roles",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, role_decoder.decode)
 
@@ -174,6 +221,7 @@ class RolesResource:
         allow_model_choice: bool | None = None,
         clear_allowed_model_ids: bool | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Role:
         """Change a role; arguments left ``None`` keep their stored values.
 
@@ -212,7 +260,12 @@ class RolesResource:
             raise ValueError("nothing to update: pass at least one field")
         # the body holds absolute values: sending it twice leaves the same role, so retry it
         response = await self._transport.request(
-            "PATCH", path, json=body, timeout=_timeout(timeout), idempotent=True
+            "PATCH",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=True,
+            **options,
         )
         return decode_response(response, role_decoder.decode)
 

@@ -10,13 +10,14 @@ Every call goes through the shared transport with ``auth="partner"``, so the key
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import quote
 
 import msgspec
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APIError, ValidationError
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_token, paginate
 from textql_async._transport import Response, Transport
 from textql_async.models.partner import (
@@ -38,7 +39,10 @@ from textql_async.models.partner import (
     spaces_decoder,
     token_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "ConversationsResource",
@@ -50,18 +54,22 @@ __all__ = [
 _DATABASE_TYPES: tuple[str, ...] = get_args(DatabaseType)
 
 
-class DatabaseConnectorsResource:
+class DatabaseConnectorsResource(Resource, family="partner.database_connectors"):
     """``client.partner.database_connectors``: the partner's PostgreSQL / Redshift sources."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def list(self, *, timeout: Timeout | float | None = None) -> list[DatabaseConnector]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[DatabaseConnector]:
         """Every database connector the key's user owns.
 
         ``connectors = await client.partner.database_connectors.list()``
         """
-        response = await _call(self._transport, "GET", "/sources/database-connectors", timeout)
+        response = await _call(
+            self._transport, "GET", "/sources/database-connectors", timeout, **options
+        )
         return decode_response(response, connectors_decoder.decode)
 
     async def create(
@@ -75,6 +83,7 @@ class DatabaseConnectorsResource:
         source_name: str | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DatabaseConnector:
         """Connect a database; the service tests the credentials first (a failure is a ServerError).
 
@@ -105,7 +114,12 @@ class DatabaseConnectorsResource:
             body["source_name"] = require_text("source_name", source_name)
         try:
             response = await _call(
-                self._transport, "POST", "/sources/database-connectors", timeout, json=body
+                self._transport,
+                "POST",
+                "/sources/database-connectors",
+                timeout,
+                json=body,
+                **options,
             )
             return decode_response(response, connector_decoder.decode)
         except APIError as exc:  # the body may echo the request: keep the password out
@@ -113,7 +127,7 @@ class DatabaseConnectorsResource:
             raise
 
 
-class SpacesResource:
+class SpacesResource(Resource, family="partner.spaces"):
     """``client.partner.spaces``: filtered views of a data source shared with a customer."""
 
     def __init__(self, transport: Transport) -> None:
@@ -127,6 +141,7 @@ class SpacesResource:
         filters: Mapping[str, Filter | Mapping[str, Any]] | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Space:
         """Create a space over ``source_id`` for ``customer_id``, optionally filtered by column.
 
@@ -142,26 +157,33 @@ class SpacesResource:
         }
         if filters is not None:
             body["filters"] = _filters(filters)
-        response = await _call(self._transport, "POST", "/spaces", timeout, json=body)
+        response = await _call(self._transport, "POST", "/spaces", timeout, json=body, **options)
         return decode_response(response, space_decoder.decode)
 
-    async def list(self, *, timeout: Timeout | float | None = None) -> list[Space]:
+    async def list(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> list[Space]:
         """Every space the partner shared with a customer, with its filters.
 
         ``spaces = await client.partner.spaces.list()``
         """
-        response = await _call(self._transport, "GET", "/spaces/by-partner", timeout)
+        response = await _call(self._transport, "GET", "/spaces/by-partner", timeout, **options)
         return decode_response(response, spaces_decoder.decode)
 
 
-class ConversationsResource:
+class ConversationsResource(Resource, family="partner.conversations"):
     """``client.partner.conversations``: chat with a partner's data and read the history."""
 
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
     async def send(
-        self, conversation_id: str, text: str, *, timeout: Timeout | float | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ConversationMessage:
         """Send a message and return Breadcrumb's reply (``role == "breadcrumb"``).
 
@@ -171,7 +193,7 @@ class ConversationsResource:
         """
         path = f"/conversations/{_segment('conversation_id', conversation_id)}/chat"
         body = {"text": require_text("text", text)}
-        response = await _call(self._transport, "POST", path, timeout, json=body)
+        response = await _call(self._transport, "POST", path, timeout, json=body, **options)
         return decode_response(response, message_decoder.decode)
 
     async def messages_page(
@@ -181,6 +203,7 @@ class ConversationsResource:
         limit: int = 100,
         next_token: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> MessagesPage:
         """One page of messages; pass the page's ``next_token`` to get the following one.
 
@@ -188,11 +211,15 @@ class ConversationsResource:
         """
         path = f"/conversations/{_segment('conversation_id', conversation_id)}/messages"
         params = {"limit": _limit(limit), "next_token": next_token}
-        response = await _call(self._transport, "GET", path, timeout, params=params)
+        response = await _call(self._transport, "GET", path, timeout, params=params, **options)
         return decode_response(response, messages_page_decoder.decode)
 
     def messages(
-        self, conversation_id: str, *, limit: int = 100
+        self,
+        conversation_id: str,
+        *,
+        limit: int = 100,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[ConversationMessage]:
         """Every message of a conversation, fetching ``limit`` per page lazily until ``next_token`` is null.
 
@@ -202,31 +229,43 @@ class ConversationsResource:
         _limit(limit)
 
         async def fetch(token: str | None) -> MessagesPage:
-            return await self.messages_page(conversation_id, limit=limit, next_token=token)
+            return await self.messages_page(
+                conversation_id, limit=limit, next_token=token, **options
+            )
 
         return paginate(fetch, lambda page: page.messages, by_token(lambda page: page.next_token))
 
     async def get(
-        self, conversation_id: str, *, timeout: Timeout | float | None = None
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Conversation:
         """A conversation and its data sources (a deleted one is a NotFoundError).
 
         ``conversation = await client.partner.conversations.get(conversation_id)``
         """
         path = f"/conversations/{_segment('conversation_id', conversation_id)}"
-        response = await _call(self._transport, "GET", path, timeout)
+        response = await _call(self._transport, "GET", path, timeout, **options)
         return decode_response(response, conversation_decoder.decode)
 
-    async def delete(self, conversation_id: str, *, timeout: Timeout | float | None = None) -> None:
+    async def delete(
+        self,
+        conversation_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> None:
         """Delete a conversation and its messages.
 
         ``await client.partner.conversations.delete(conversation_id)``
         """
         path = f"/conversations/{_segment('conversation_id', conversation_id)}"
-        await _call(self._transport, "DELETE", path, timeout)
+        await _call(self._transport, "DELETE", path, timeout, **options)
 
 
-class PartnerResource:
+class PartnerResource(Resource, family="partner"):
     """Database connectors, spaces, embed tokens and conversations of the partner API."""
 
     database_connectors: DatabaseConnectorsResource
@@ -247,6 +286,7 @@ class PartnerResource:
         space_id: str | None = None,
         *,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> str:
         """A JWT that signs ``email`` into an embedded space (the user is created if new).
 
@@ -263,7 +303,13 @@ class PartnerResource:
         if space_id is not None:
             body["space_id"] = require_text("space_id", space_id)
         response = await _call(
-            self._transport, "POST", "/embed/token", timeout, json=body, idempotent=True
+            self._transport,
+            "POST",
+            "/embed/token",
+            timeout,
+            json=body,
+            idempotent=True,
+            **options,
         )
         return decode_response(response, token_decoder.decode).token
 
@@ -287,6 +333,7 @@ async def _call(
     json: Any = None,
     params: Mapping[str, str | int | None] | None = None,
     idempotent: bool | None = None,
+    **options: Unpack[RequestOptions],
 ) -> Response:
     return await transport.request(
         method,
@@ -296,6 +343,7 @@ async def _call(
         auth="partner",
         timeout=as_timeout(timeout) if timeout is not None else None,
         idempotent=idempotent,
+        **options,
     )
 
 

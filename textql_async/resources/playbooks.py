@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textql_async._config import Timeout, as_timeout
 from textql_async._exceptions import APITimeoutError, ServerError
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_offset, paginate
 from textql_async._transport import Transport
 from textql_async.models.playbooks import (
@@ -34,7 +35,10 @@ from textql_async.models.playbooks import (
     playbook_decoder,
     run_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["PlaybooksResource"]
 
@@ -46,7 +50,7 @@ _STATUSES = ("draft", "deployed")
 PlaybookId = str | uuid.UUID
 
 
-class PlaybooksResource:
+class PlaybooksResource(Resource, family="playbooks"):
     """Playbooks: list, create, get with reports, update, delete, deploy, run."""
 
     def __init__(self, transport: Transport) -> None:
@@ -62,6 +66,7 @@ class PlaybooksResource:
         sort_direction: PlaybookSortDirection | None = None,
         status_filter: PlaybookStatus | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookPage:
         """One page of playbooks, with ``total_count`` (``search_term`` matches names).
 
@@ -71,7 +76,11 @@ class PlaybooksResource:
         params["limit"] = _count("limit", limit, minimum=1)
         params["offset"] = _count("offset", offset, minimum=0)
         response = await self._transport.request(
-            "GET", "/v2/playbooks", params=params, timeout=_timeout(timeout)
+            "GET",
+            "/v2/playbooks",
+            params=params,
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, page_decoder.decode)
 
@@ -83,6 +92,7 @@ class PlaybooksResource:
         sort_by: PlaybookSortBy | None = None,
         sort_direction: PlaybookSortDirection | None = None,
         status_filter: PlaybookStatus | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Playbook]:
         """Every matching playbook, fetching pages of ``page_size`` only as they are consumed.
 
@@ -94,7 +104,10 @@ class PlaybooksResource:
         async def fetch(offset: int | None) -> tuple[int, PlaybookPage]:
             start = offset or 0
             response = await self._transport.request(
-                "GET", "/v2/playbooks", params={**filters, "limit": page_size, "offset": start}
+                "GET",
+                "/v2/playbooks",
+                params={**filters, "limit": page_size, "offset": start},
+                **options,
             )
             return start, decode_response(response, page_decoder.decode)
 
@@ -104,13 +117,19 @@ class PlaybooksResource:
             by_offset(lambda p: len(p[1].playbooks), lambda p: _more(p, page_size)),
         )
 
-    async def create(self, *, timeout: Timeout | float | None = None) -> Playbook:
+    async def create(
+        self, *, timeout: Timeout | float | None = None, **options: Unpack[RequestOptions]
+    ) -> Playbook:
         """Create an empty draft playbook with default settings; fill it in with :meth:`update`.
 
         ``playbook = await client.playbooks.create()``
         """
         response = await self._transport.request(
-            "POST", "/v2/playbooks", timeout=_timeout(timeout), idempotent=False
+            "POST",
+            "/v2/playbooks",
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, playbook_decoder.decode)
 
@@ -121,6 +140,7 @@ class PlaybooksResource:
         limit: int | None = None,
         offset: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookDetail:
         """A playbook with one page of its reports, newest first (``limit`` / ``offset`` page them).
 
@@ -132,12 +152,20 @@ class PlaybooksResource:
             "offset": _count("offset", offset, minimum=0),
         }
         response = await self._transport.request(
-            "GET", path, params=params, timeout=_timeout(timeout)
+            "GET",
+            path,
+            params=params,
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, detail_decoder.decode)
 
     def iter_reports(
-        self, playbook_id: PlaybookId, *, page_size: int = 20
+        self,
+        playbook_id: PlaybookId,
+        *,
+        page_size: int = 20,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[PlaybookReport]:
         """Every report of a playbook, newest first, fetching pages only as they are consumed.
 
@@ -149,7 +177,10 @@ class PlaybooksResource:
         async def fetch(offset: int | None) -> tuple[int, PlaybookDetail]:
             start = offset or 0
             response = await self._transport.request(
-                "GET", path, params={"limit": page_size, "offset": start}
+                "GET",
+                path,
+                params={"limit": page_size, "offset": start},
+                **options,
             )
             return start, decode_response(response, detail_decoder.decode)
 
@@ -173,6 +204,7 @@ class PlaybooksResource:
         tagged_slack_user_ids: Sequence[str] | None = None,
         selected_template_data_ids: Sequence[str] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Playbook:
         """Change some fields (PATCH): only the arguments given are sent, the rest stay as they are.
 
@@ -205,23 +237,37 @@ class PlaybooksResource:
         if not body:
             raise ValueError("update needs at least one field to change")
         response = await self._transport.request(
-            "PATCH", path, json=body, timeout=_timeout(timeout)
+            "PATCH",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, playbook_decoder.decode)
 
     async def delete(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeletedPlaybook:
         """Delete a playbook and stop its schedule.
 
         ``await client.playbooks.delete(playbook_id)``
         """
         path = f"/v2/playbooks/{_playbook_id(playbook_id)}"
-        response = await self._transport.request("DELETE", path, timeout=_timeout(timeout))
+        response = await self._transport.request(
+            "DELETE", path, timeout=_timeout(timeout), **options
+        )
         return decode_response(response, deleted_decoder.decode)
 
     async def deploy(
-        self, playbook_id: PlaybookId, *, timeout: Timeout | float | None = None
+        self,
+        playbook_id: PlaybookId,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> DeployedPlaybook:
         """Activate a playbook so it runs on its schedule (``status`` becomes ``deployed``).
 
@@ -231,7 +277,11 @@ class PlaybooksResource:
         """
         path = f"/v2/playbooks/{_playbook_id(playbook_id)}/deploy"
         response = await self._transport.request(
-            "POST", path, timeout=_timeout(timeout), idempotent=True
+            "POST",
+            path,
+            timeout=_timeout(timeout),
+            idempotent=True,
+            **options,
         )
         return decode_response(response, deployed_decoder.decode)
 
@@ -241,6 +291,7 @@ class PlaybooksResource:
         *,
         dry_run: bool = False,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> PlaybookRun:
         """Run a playbook now and wait for its report (``dry_run=True`` only validates it).
 
@@ -260,7 +311,8 @@ class PlaybooksResource:
                 path,
                 json={"dry_run": dry_run},
                 timeout=_timeout(timeout),
-                idempotent=dry_run,  # validating twice is harmless, running twice is not
+                idempotent=dry_run,  # validating twice is harmless, running twice is not,
+                **options,
             )
         except ServerError as exc:
             if exc.status != 504 and exc.code != "timeout":

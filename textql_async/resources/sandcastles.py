@@ -10,9 +10,10 @@ data; bad arguments raise ``ValueError`` / ``TypeError`` before any request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textql_async._config import Timeout, as_timeout
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_token, paginate
 from textql_async._transport import Transport
 from textql_async.models.sandcastles import (
@@ -40,8 +41,11 @@ from textql_async.models.sandcastles import (
     status_decoder,
     success_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
 from textql_async.resources._sandcastle_files import FilesMixin, sandbox_path
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["SandcastlesResource"]
 
@@ -52,7 +56,7 @@ _INT32_MAX = 2**31 - 1
 _MAX_TITLE = 50
 
 
-class SandcastlesResource(FilesMixin):
+class SandcastlesResource(FilesMixin, Resource, family="sandcastles"):
     """Python sandboxes: lifecycle, executions, code, queries, files, exec, Ontology writeback."""
 
     def __init__(self, transport: Transport) -> None:
@@ -61,7 +65,11 @@ class SandcastlesResource(FilesMixin):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(
-        self, sandbox_id: str | None = None, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str | None = None,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxStarted:
         """Start a new sandbox, or restart one of yours by passing its ``sandbox_id`` back.
 
@@ -74,7 +82,12 @@ class SandcastlesResource(FilesMixin):
         if sandbox_id is not None:
             body = {"sandbox_id": require_text("sandbox_id", sandbox_id)}
         response = await self._transport.request(
-            "POST", "/v2/sandcastles", json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            "/v2/sandcastles",
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, started_decoder.decode)
 
@@ -85,6 +98,7 @@ class SandcastlesResource(FilesMixin):
         cursor: str | None = None,
         limit: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxPage:
         """One page of the organization's sandboxes, newest first (``limit`` 1-200, default 50).
 
@@ -98,11 +112,16 @@ class SandcastlesResource(FilesMixin):
             "/v2/sandcastles",
             params=_list_params(status, cursor, limit),
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, page_decoder.decode)
 
     def iter(
-        self, *, status: SandboxStatusFilter | None = None, page_size: int = 50
+        self,
+        *,
+        status: SandboxStatusFilter | None = None,
+        page_size: int = 50,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[SandboxSummary]:
         """Every sandbox matching ``status``, fetching pages lazily.
 
@@ -111,29 +130,45 @@ class SandcastlesResource(FilesMixin):
         _list_params(status, None, page_size)
 
         async def fetch(cursor: str | None) -> SandboxPage:
-            return await self.list(status=status, cursor=cursor, limit=page_size)
+            return await self.list(status=status, cursor=cursor, limit=page_size, **options)
 
         return paginate(fetch, lambda p: p.sandboxes, by_token(lambda p: p.next_cursor))
 
     async def status(
-        self, sandbox_id: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxStatus:
         """The authoritative live state: ``running`` (memory, dataframes) or ``stopped``.
 
         ``if (await client.sandcastles.status(sid)).running: ...``
         """
         response = await self._transport.request(
-            "GET", sandbox_path(sandbox_id), timeout=_timeout(timeout)
+            "GET",
+            sandbox_path(sandbox_id),
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, status_decoder.decode)
 
-    async def stop(self, sandbox_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    async def stop(
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop and destroy a sandbox (also clears a ``stale`` lease); ``True`` on success.
 
         ``await client.sandcastles.stop(sid)``
         """
         response = await self._transport.request(
-            "DELETE", sandbox_path(sandbox_id), timeout=_timeout(timeout)
+            "DELETE",
+            sandbox_path(sandbox_id),
+            timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, success_decoder.decode).success
 
@@ -146,6 +181,7 @@ class SandcastlesResource(FilesMixin):
         cursor: str | None = None,
         limit: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SandboxExecutionPage:
         """One page of a sandbox's recorded executions, newest first (kept 30 days).
 
@@ -157,11 +193,16 @@ class SandcastlesResource(FilesMixin):
             path,
             params=_list_params(None, cursor, limit),
             timeout=_timeout(timeout),
+            **options,
         )
         return decode_response(response, execution_page_decoder.decode)
 
     def iter_executions(
-        self, sandbox_id: str, *, page_size: int = 50
+        self,
+        sandbox_id: str,
+        *,
+        page_size: int = 50,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[SandboxExecution]:
         """Every recorded execution of a sandbox, newest first, fetching pages lazily.
 
@@ -171,14 +212,19 @@ class SandcastlesResource(FilesMixin):
         _list_params(None, None, page_size)
 
         async def fetch(cursor: str | None) -> SandboxExecutionPage:
-            return await self.executions(sandbox_id, cursor=cursor, limit=page_size)
+            return await self.executions(sandbox_id, cursor=cursor, limit=page_size, **options)
 
         return paginate(fetch, lambda p: p.executions, by_token(lambda p: p.next_cursor))
 
     # -- running code ------------------------------------------------------------------------
 
     async def execute(
-        self, sandbox_id: str, code: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        code: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ExecuteCodeResult:
         """Run Python in the sandbox's persistent kernel (variables survive between calls).
 
@@ -189,7 +235,12 @@ class SandcastlesResource(FilesMixin):
         path = f"{sandbox_path(sandbox_id)}/execute"
         body = {"code": require_text("code", code)}
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, execute_decoder.decode)
 
@@ -204,6 +255,7 @@ class SandcastlesResource(FilesMixin):
         max_rows: int | None = None,
         dataframe_name: str | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> LoadDataResult:
         """Load connector data into a dataframe: an inline SQL ``query`` or a saved ``.tql`` file.
 
@@ -216,7 +268,12 @@ class SandcastlesResource(FilesMixin):
         path = f"{sandbox_path(sandbox_id)}/query"
         body = _query_body(connector_id, query, tql_path, params, max_rows, dataframe_name)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, load_decoder.decode)
 
@@ -228,6 +285,7 @@ class SandcastlesResource(FilesMixin):
         kind: ExecKind = "bash",
         env: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> ExecResult:
         """Run a one-shot process: a ``bash`` command or a ``python`` program (no kernel state).
 
@@ -244,21 +302,30 @@ class SandcastlesResource(FilesMixin):
         if env is not None:
             body["env"] = _env(env)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, exec_decoder.decode)
 
     # -- Ontology writeback ------------------------------------------------------------------
 
     async def ontology_diff(
-        self, sandbox_id: str, *, timeout: Timeout | float | None = None
+        self,
+        sandbox_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OntologyDiff:
         """The pending edits under ``library/`` (a dry run: nothing is written back).
 
         ``if (await client.sandcastles.ontology_diff(sid)).has_changes: ...``
         """
         path = f"{sandbox_path(sandbox_id)}/ontology/diff"
-        response = await self._transport.request("GET", path, timeout=_timeout(timeout))
+        response = await self._transport.request("GET", path, timeout=_timeout(timeout), **options)
         return decode_response(response, diff_decoder.decode)
 
     async def ontology_changes(
@@ -270,6 +337,7 @@ class SandcastlesResource(FilesMixin):
         draft: bool | None = None,
         change_number: int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> OntologyChangeResult:
         """Write the ``library/`` edits back as a reviewable Ontology change.
 
@@ -283,7 +351,12 @@ class SandcastlesResource(FilesMixin):
         path = f"{sandbox_path(sandbox_id)}/ontology/changes"
         body = _change_body(title, description, draft, change_number)
         response = await self._transport.request(
-            "POST", path, json=body, timeout=_timeout(timeout), idempotent=False
+            "POST",
+            path,
+            json=body,
+            timeout=_timeout(timeout),
+            idempotent=False,
+            **options,
         )
         return decode_response(response, change_decoder.decode)
 

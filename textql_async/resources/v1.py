@@ -9,11 +9,12 @@ and ``Connect-Timeout-Ms`` (from the call's timeout) and maps a Connect error bo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
 from textql_async._config import Timeout, as_timeout
+from textql_async._options import RequestOptions
 from textql_async._pagination import by_offset, paginate
 from textql_async._transport import Transport
 from textql_async.models.v1 import (
@@ -29,7 +30,10 @@ from textql_async.models.v1 import (
     response_decoder,
     thread_decoder,
 )
-from textql_async.resources._base import decode_response, require_text
+from textql_async.resources._base import Resource, decode_response, require_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["V1ChatsResource", "V1Resource"]
 
@@ -37,7 +41,7 @@ T = TypeVar("T")
 _INT32_MAX = 2**31 - 1
 
 
-class V1ChatsResource:
+class V1ChatsResource(Resource, family="v1.chats"):
     """``client.v1.chats``: chats through the Connect-RPC API (deprecated upstream in favour of v2)."""
 
     def __init__(self, transport: Transport) -> None:
@@ -51,6 +55,7 @@ class V1ChatsResource:
         timeout: Timeout | float | None,
         *,
         idempotent: bool = True,
+        **options: Unpack[RequestOptions],
     ) -> T:
         response = await self._transport.request(
             "POST",
@@ -59,16 +64,25 @@ class V1ChatsResource:
             timeout=as_timeout(timeout) if timeout is not None else None,
             idempotent=idempotent,
             connect=True,
+            **options,
         )
         return decode_response(response, decode)
 
-    async def get(self, chat_id: str, *, timeout: Timeout | float | None = None) -> V1ChatThread:
+    async def get(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> V1ChatThread:
         """A chat with its messages and assets (``POST /v1/chat/get``).
 
         ``thread = await client.v1.chats.get(chat_id); print(thread.chat.model_enum)``
         """
         require_text("chat_id", chat_id)
-        return await self._call("/v1/chat/get", {"chatId": chat_id}, thread_decoder.decode, timeout)
+        return await self._call(
+            "/v1/chat/get", {"chatId": chat_id}, thread_decoder.decode, timeout, **options
+        )
 
     async def list(
         self,
@@ -80,6 +94,7 @@ class V1ChatsResource:
         sort_by: V1SortBy | int | None = None,
         sort_direction: V1SortDirection | int | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> V1ChatPage:
         """One page of chats with ``total_count`` (``POST /v1/chat/list``).
 
@@ -103,7 +118,7 @@ class V1ChatsResource:
             body["sortBy"] = int(_enum(V1SortBy, "sort_by", sort_by))
         if sort_direction is not None:
             body["sortDirection"] = int(_enum(V1SortDirection, "sort_direction", sort_direction))
-        return await self._call("/v1/chat/list", body, page_decoder.decode, timeout)
+        return await self._call("/v1/chat/list", body, page_decoder.decode, timeout, **options)
 
     def iter(
         self,
@@ -113,6 +128,7 @@ class V1ChatsResource:
         sort_by: V1SortBy | int | None = None,
         sort_direction: V1SortDirection | int | None = None,
         page_size: int = 100,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[V1Chat]:
         """Every matching chat, fetching pages of ``page_size`` lazily until ``total_count``.
 
@@ -130,6 +146,7 @@ class V1ChatsResource:
                 offset=start,
                 sort_by=sort_by,
                 sort_direction=sort_direction,
+                **options,
             )
             return start, page
 
@@ -151,6 +168,7 @@ class V1ChatsResource:
         tools: V1ChatTools | None = None,
         connector_ids: Sequence[int] | None = None,
         timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
     ) -> V1ChatResponse:
         """Ask a question (at least 3 characters) and wait for the answer (``POST /v1/chat``).
 
@@ -175,22 +193,37 @@ class V1ChatsResource:
         if tools is not None:
             body["tools"] = msgspec.to_builtins(tools)
         return await self._call(
-            "/v1/chat", body, response_decoder.decode, timeout, idempotent=False
+            "/v1/chat",
+            body,
+            response_decoder.decode,
+            timeout,
+            idempotent=False,
+            **options,
         )
 
-    async def cancel(self, chat_id: str, *, timeout: Timeout | float | None = None) -> bool:
+    async def cancel(
+        self,
+        chat_id: str,
+        *,
+        timeout: Timeout | float | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> bool:
         """Stop a chat's running answer (``POST /v1/chat/cancel``); ``True`` if the chat exists.
 
         ``await client.v1.chats.cancel(chat_id)``
         """
         require_text("chat_id", chat_id)
         response = await self._call(
-            "/v1/chat/cancel", {"chatId": chat_id}, cancelled_decoder.decode, timeout
+            "/v1/chat/cancel",
+            {"chatId": chat_id},
+            cancelled_decoder.decode,
+            timeout,
+            **options,
         )
         return response.exists
 
 
-class V1Resource:
+class V1Resource(Resource, family="v1"):
     """The v1 (Connect-RPC, deprecated upstream) API groups."""
 
     chats: V1ChatsResource

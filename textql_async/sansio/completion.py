@@ -18,8 +18,9 @@ checked in this order:
    ``OntologyBlock`` whose result is not ``complete``, or a last block that is not a
    ``TextBlock`` or ``ErrorBlock`` (Ana ends on her answer or an error) - wait.
 5. **Stability** - otherwise the body must stay unchanged for ``stable_for`` seconds
-   (between the first read that showed it and a later read). Two equal reads a moment
-   apart are not evidence: Ana is silent while her model plans the next step.
+   (from the answer to the first read that showed it to the sending of a later read).
+   Two equal reads a moment apart are not evidence: Ana is silent while her model plans
+   the next step.
 
 :data:`DEFAULT_RECOVER_STABLE_FOR` is 30 s. The long silences of real work (a Python cell
 running, an Ontology query) are caught by rule 4, so the window only has to outlast
@@ -99,6 +100,7 @@ def decide_completion(
     messages: Sequence[ChatMessage],
     now: float,
     *,
+    sent_at: float | None = None,
     stable_for: float = DEFAULT_RECOVER_STABLE_FOR,
     previous: CompletionDecision | None = None,
 ) -> CompletionDecision:
@@ -107,20 +109,26 @@ def decide_completion(
     ``snapshot`` is what the stream delivered (``Snapshot()`` or one with only
     ``chat_id`` when nothing is known); ``messages`` the chat's messages, oldest first;
     ``previous`` the decision on the previous read (for the stability window).
+
+    ``now`` is when the read's answer arrived and ``sent_at`` (default ``now``) when it
+    was sent. A body counts as stable from the arrival of the first read that showed it
+    to the sending of the latest: the server answered both within that span, so slow
+    reads never stretch a short stability into a long one. ``stable_for <= 0`` accepts a
+    body at first sight (when nothing else says the answer goes on).
     """
     if snapshot.done:
         return CompletionDecision(True, "the stream delivered done", snapshot, snapshot.blocks)
     found = find_answer(messages, snapshot)
     if found is None:
-        return _wait("no assistant message in the history yet", snapshot, previous)
+        return _wait("no assistant message in the history yet", snapshot)
     position, message = found
     merged = merge_snapshot(snapshot, message, messages)
     body = tuple(message.body)
     if not body:
-        return _wait("the assistant message is still empty", merged, previous)
+        return _wait("the assistant message is still empty", merged)
     behind = _behind(snapshot.blocks, body)
     if behind is not None:
-        return _wait(f"the history is behind the stream ({behind})", merged, previous)
+        return _wait(f"the history is behind the stream ({behind})", merged)
     complete = _with_blocks(merged, body)
     if position + 1 < len(messages):
         return CompletionDecision(True, "a later message in the chat", complete, body, now)
@@ -131,10 +139,11 @@ def decide_completion(
     unfinished = unfinished_work(body)
     if unfinished is not None:
         return CompletionDecision(False, unfinished, merged, body, since)
-    if now - since >= stable_for:
-        reason = f"unchanged for {now - since:.3g} s (stable_for={stable_for:g})"
+    stable = max(0.0, (now if sent_at is None else sent_at) - since)
+    if stable_for <= 0 or stable >= stable_for:
+        reason = f"unchanged for {stable:.3g} s (stable_for={stable_for:g})"
         return CompletionDecision(True, reason, complete, body, since)
-    reason = f"unchanged for {now - since:.3g} s of the {stable_for:g} s stability window"
+    reason = f"unchanged for {stable:.3g} s of the {stable_for:g} s stability window"
     return CompletionDecision(False, reason, merged, body, since)
 
 
@@ -218,10 +227,8 @@ def _with_blocks(snapshot: Snapshot, blocks: tuple[Block, ...]) -> Snapshot:
     return Snapshot(blocks, snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id, True)
 
 
-def _wait(
-    reason: str, snapshot: Snapshot, previous: CompletionDecision | None
-) -> CompletionDecision:
-    del previous  # nothing to carry: there is no body to keep stable
+def _wait(reason: str, snapshot: Snapshot) -> CompletionDecision:
+    """Not complete, with no body to keep stable (the window starts again)."""
     return CompletionDecision(False, reason, snapshot, None, None)
 
 

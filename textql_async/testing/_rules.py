@@ -48,12 +48,17 @@ def matches(match: Matcher, question: str) -> bool:
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """A request the fake received: method, path, query params and (case-insensitive) headers."""
+    """A request the fake received: method, path, query params, (case-insensitive) headers.
+
+    ``body`` is the raw body of a JSON request (``b""`` for others: a multipart
+    upload is streamed to its handler, never buffered here).
+    """
 
     method: str
     path: str
     query: dict[str, str]
     headers: CIMultiDictProxy[str]
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -78,8 +83,17 @@ class AnswerRule:
     events: ScriptSource
     event_delay: float | None = None
     chunk_size: int | None = None
-    history: str | None = None
-    answer_completes_after: float | None = None
+    history: str | Callable[[str], str] | None = None
+    answer_completes_after: float | Callable[[str], float] | None = None
+
+    def history_for(self, question: str) -> str | None:
+        """The history mode for ``question`` (``None``: the fake's own)."""
+        return self.history(question) if callable(self.history) else self.history
+
+    def completes_after_for(self, question: str) -> float | None:
+        """When ``question``'s answer lands in the history after a cut (``None``: the fake's)."""
+        after = self.answer_completes_after
+        return after(question) if callable(after) else after
 
     def matches(self, question: str) -> bool:
         """Return whether this rule answers ``question``."""

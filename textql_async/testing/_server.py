@@ -243,15 +243,16 @@ class FakeTextQL:
         *,
         event_delay: float | None = None,
         chunk_size: int | None = None,
-        history: str | None = None,
-        answer_completes_after: float | None = None,
+        history: str | Callable[[str], str] | None = None,
+        answer_completes_after: float | Callable[[str], float] | None = None,
     ) -> None:
         """Script the answer for questions matching ``match`` (later additions win).
 
         ``history`` and ``answer_completes_after`` override the fake's own for these
-        questions (how the chat history shows the answer after a cut, and when it lands).
+        questions (how the chat history shows the answer after a cut, and when it lands);
+        either may be a function of the question, so one rule can vary them per question.
         """
-        if history is not None:
+        if isinstance(history, str):
             check_history_mode(history)
         self._answers.append(
             AnswerRule(match, events, event_delay, chunk_size, history, answer_completes_after)
@@ -365,12 +366,15 @@ class FakeTextQL:
     async def _dispatch(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self._request_counter += 1
         _REQUEST_ID.set(f"req_fake_{self._request_counter:06d}")
+        # a JSON body is cached by aiohttp, so the handler can still read it
+        body = await request.read() if request.content_type == "application/json" else b""
         self.requests.append(
             RecordedRequest(
                 request.method,
                 request.path,
                 dict(request.query),
                 CIMultiDictProxy(CIMultiDict(request.headers)),
+                body,
             )
         )
         question = request.query.get("query") if request.path == "/api/ana" else None
@@ -464,9 +468,12 @@ class FakeTextQL:
         rule = self._rule(question)
         after = self.answer_completes_after
         if rule is not None:
-            chat.history = rule.history or chat.history
-            if rule.answer_completes_after is not None:
-                after = rule.answer_completes_after
+            mode = rule.history_for(question)
+            if mode is not None:
+                chat.history = check_history_mode(mode)
+            rule_after = rule.completes_after_for(question)
+            if rule_after is not None:
+                after = rule_after
         completes_at = time.monotonic() + after
         if fault is not None:  # the stream will be cut, Ana's answer lands in the history
             self.store.complete_at(chat, plan.events, completes_at)
