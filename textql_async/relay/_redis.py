@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -305,8 +305,9 @@ class RedisRelay:
         self,
         answer_id: str,
         token: str,
-        pump: Any,
+        pump: Callable[[_Sink], Coroutine[Any, Any, None]],
     ) -> None:
+        """Run ``pump`` for an answer whose lease (``token``) this relay holds."""
         task = asyncio.ensure_future(self._run_owned(answer_id, token, pump(_Sink(self, answer_id, token))))
         self._owned[answer_id] = (token, task)
 
