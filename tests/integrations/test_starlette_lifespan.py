@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -137,3 +139,15 @@ async def test_a_failing_relay_factory_closes_the_client_and_stops_start_up() ->
             async with lifespan(object()):
                 pass  # pragma: no cover
         assert opened.log == ["client open", "client closed"]
+
+
+def test_without_starlette_the_import_error_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['starlette'] = None\n"
+        "try:\n"
+        "    import textql_async.integrations.starlette\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "pip install 'textql-async[fastapi]'" in done.stdout, done.stderr

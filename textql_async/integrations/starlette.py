@@ -36,10 +36,16 @@ from typing import Any, TypeAlias, cast
 import anyio
 import msgspec
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from starlette.requests import HTTPConnection
-from starlette.responses import PlainTextResponse, Response
-from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketDisconnect
+
+try:
+    from starlette.requests import HTTPConnection
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.types import Receive, Scope, Send
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "textql_async.integrations.starlette needs Starlette: pip install 'textql-async[fastapi]'"
+    ) from exc
 
 from textql_async._client import AsyncTextQL
 from textql_async._exceptions import TextQLError
