@@ -13,7 +13,7 @@ EXTRAS ?= dev
 STAMP   = $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 
-.PHONY: demo relay test lint typecheck pytest docs docs-check bench soak lock dist test-latest \
+.PHONY: demo relay relay-fastapi test lint typecheck pytest docs docs-check bench bench-relay soak lock dist test-latest \
 	test-min test-pythons clean
 
 $(BIN)/python:
@@ -36,6 +36,13 @@ demo: $(STAMP)
 RELAY_PORT ?= 8080
 relay: $(STAMP)
 	$(BIN)/python examples/websocket_relay/app.py --port $(RELAY_PORT)
+
+# The FastAPI relay (examples/fastapi_relay/): resumable answers over SSE, uvicorn on PORT.
+# REDIS_URL=redis://... shares answers between replicas; TEXTQL_API_KEY asks TextQL instead
+# of the embedded FakeTextQL.
+PORT ?= 8000
+relay-fastapi: $(STAMP)
+	PORT=$(PORT) $(BIN)/python examples/fastapi_relay/app.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check textql_async tests examples $(wildcard benchmarks) docs/_build
@@ -97,6 +104,11 @@ soak: $(STAMP)
 bench:
 	$(MAKE) $(VENV)/.installed-dev-bench EXTRAS=dev,bench
 	$(BIN)/python -m benchmarks.run
+
+# 500 SSE readers on 20 answers over two FastAPI replicas on a real redis-server (about a
+# minute); writes the relay section of benchmarks/RESULTS.md and benchmarks/relay_load.json.
+bench-relay: $(STAMP)
+	$(BIN)/python -m benchmarks.relay_load
 
 clean:
 	rm -rf $(VENV) .venv-latest .venv-min .venv-py3.* dist site .mypy_cache .pytest_cache .ruff_cache

@@ -458,6 +458,12 @@ def write_markdown(r: dict[str, Any], path: Path, *, chart: str | None) -> None:
         f"**{sum(comp['parsers'][p].values())}/{len(comp['cases'])}**" for p in parsers
     )
     out += [f"| **passed** | {totals} |", ""]
+    # keep the section `python -m benchmarks.relay_load` wrote (it needs Redis and replicas)
+    previous = path.read_text() if path.exists() else ""
+    begin, end = "<!-- relay-load:begin -->", "<!-- relay-load:end -->"
+    if begin in previous and end in previous:
+        kept = begin + previous.split(begin, 1)[1].split(end, 1)[0] + end
+        out += ["", kept, ""]
     path.write_text("\n".join(out))
 
 

@@ -61,3 +61,22 @@ def openapi() -> ModuleType:
     if reason is not None:
         pytest.fail(reason)
     return module
+
+
+# A real redis-server for the relay tests (and any other): see tests/_redis_server.py.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _redis_server import (  # noqa: E402
+    ensure_redis_server,
+    needs_redis,
+    redis_factory,
+    redis_server,
+)
+
+__all__ = ["redis_factory", "redis_server"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Install redis-server (apt-get) before the run when a collected test needs it, so the
+    install never counts against a test's timeout."""
+    if needs_redis(items):
+        ensure_redis_server(skip=False)

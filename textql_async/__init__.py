@@ -183,6 +183,15 @@ from textql_async.models.v2_chats import (
     Tools,
     UnknownEvent,
 )
+from textql_async.relay import (
+    AnswerLostError,
+    AnswerNotFoundError,
+    AnswerRelay,
+    AnswerState,
+    InMemoryRelay,
+    RelayEvent,
+    RelayUnavailableError,
+)
 from textql_async.resources._sandcastle_files import SandboxDownload
 from textql_async.sansio.completion import (
     DEFAULT_RECOVER_STABLE_FOR,
@@ -199,6 +208,10 @@ __all__ = [
     "AnaFold",
     "AnaResult",
     "AnaStream",
+    "AnswerLostError",
+    "AnswerNotFoundError",
+    "AnswerRelay",
+    "AnswerState",
     "ApiKey",
     "ApiKeyPage",
     "ApiKeyScope",
@@ -267,6 +280,7 @@ __all__ = [
     "FilterOperator",
     "GeneratedFile",
     "ImageUrlResult",
+    "InMemoryRelay",
     "InviteMemberResult",
     "InviteRole",
     "LastUserMessage",
@@ -298,6 +312,8 @@ __all__ = [
     "RawResponse",
     "RecoveryTimeoutError",
     "RedshiftMetadata",
+    "RelayEvent",
+    "RelayUnavailableError",
     "RemoveMemberResult",
     "ReportBlock",
     "RequestInfo",

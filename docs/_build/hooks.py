@@ -35,6 +35,10 @@ PUBLIC_MODULES = {
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.slots": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.completion": ("sansio", "Sans-IO core: textql_async.sansio"),
+    "textql_async.integrations.starlette": (
+        "integrations-starlette",
+        "Web integration: textql_async.integrations.starlette",
+    ),
 }
 
 # Pages for the names of ``textql_async.__all__``, keyed by the module defining them.

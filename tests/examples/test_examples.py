@@ -40,7 +40,7 @@ async def test_blocks_live_runs_on_its_embedded_fake() -> None:
 
 
 # Examples run by this file; the others must be named (by their path under examples/) in
-# another test file of this folder, which runs them.
+# another test file (of this folder or another under tests/), which runs them.
 TESTED_HERE = {"print_stream.py", "blocks_live.py"}
 
 
@@ -58,7 +58,8 @@ def test_every_example_is_tested() -> None:
 def _tested_elsewhere(present: set[str]) -> set[str]:
     here = pathlib.Path(__file__).parent
     names: set[str] = set()
-    for path in here.glob("test_*.py"):
+    # this folder, and any other test folder devoted to one example (tests/fastapi_relay/)
+    for path in here.parent.rglob("test_*.py"):
         if path.name != "test_examples.py":
             text = path.read_text()
             names |= {name for name in present if f'"{name}"' in text}

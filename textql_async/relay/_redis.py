@@ -1,0 +1,571 @@
+"""The Redis relay: answers shared by every replica, asked once, finished after a crash.
+
+Per answer, under ``prefix + answer_id``:
+
+- ``:log`` - a Redis Stream, one entry per relay event, id ``{seq}-0``, trimmed with
+  ``XADD ... MAXLEN ~ keep`` (Redis trims whole macro nodes, so up to ``keep`` plus
+  ``stream-node-max-entries`` (100 by default) entries stay). Readers ``XREAD BLOCK``.
+- ``:state`` - a hash: ``owner``, ``seq``, ``n`` (block count), ``b:{i}`` (each block's
+  wire JSON, so an update rewrites only the blocks that changed), ``meta`` (chat and
+  message ids, for recovery) and ``final`` (the ``done``/``error`` event, once finished).
+- ``:lease`` - ``SET NX PX lease_ms`` by the replica reading Ana upstream, renewed every
+  third of the lease. Each write checks the lease inside one Lua script (fencing), so a
+  replica that lost its lease can never write again.
+
+Bounds per answer in Redis: the log's entries (each holds the blocks changed in it;
+``done`` holds all of them) plus one copy of the blocks in the hash. Every key expires
+``ttl`` after the answer's last sign of life (a write or lease renewal); a finished
+answer therefore expires ``ttl`` after it ended. The set ``prefix + "active"`` lists
+answers not finished yet (one member each) for the takeover scan.
+
+When the replica holding a lease dies, its lease expires; a reader of that answer (on
+any replica) or the periodic scan notices within ``lease_ms`` plus ``scan_interval``,
+takes the lease with ``SET NX`` and finishes the answer from the chat history
+(``GET /api/ana/{chat_id}``), never asking Ana again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from textql_async.relay._events import (
+    AnswerNotFoundError,
+    AnswerState,
+    RelayEvent,
+    RelayUnavailableError,
+    error_data,
+    new_answer_id,
+    state_data,
+    state_from,
+)
+from textql_async.relay._memory import check_ask_args, check_owner
+from textql_async.relay._pump import Wire, pump_recovery, pump_upstream
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from textql_async._client import AsyncTextQL
+
+__all__ = ["RedisRelay"]
+
+# KEYS: state, log, lease, active. ARGV: token, kind, data, terminal, keep, ttl_ms,
+# answer_id, count, meta, then (index, block) pairs. Returns the new seq, or -1 when the
+# caller no longer holds the lease (or the answer is gone / finished).
+_PUBLISH = """
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'final') == 1 then
+  return -1
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seq .. '-0', 'k', ARGV[2], 'd', ARGV[3])
+for i = 10, #ARGV, 2 do
+  redis.call('HSET', KEYS[1], 'b:' .. ARGV[i], ARGV[i + 1])
+end
+redis.call('HSET', KEYS[1], 'n', ARGV[8], 'meta', ARGV[9])
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], 'final', cjson.encode({seq = seq, kind = ARGV[2], data = cjson.decode(ARGV[3])}))
+  redis.call('DEL', KEYS[3])
+  redis.call('ZREM', KEYS[4], ARGV[7])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return seq
+"""
+
+# KEYS: lease, state, log. ARGV: token, lease_ms, ttl_ms.
+_RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+
+# KEYS: lease. ARGV: token.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class _LeaseLost(Exception):
+    """Another replica holds this answer's lease now (or it finished): stop writing."""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+def _stop_errors() -> tuple[type[BaseException], ...]:
+    """Errors that end a pump without ending the answer (another replica finishes it)."""
+    return (_LeaseLost, *_redis_errors())
+
+
+class _Sink:
+    """Writes one owned answer's events through the fenced publish script."""
+
+    def __init__(self, relay: RedisRelay, answer_id: str, token: str) -> None:
+        self._relay = relay
+        self._answer_id = answer_id
+        self._token = token
+
+    async def publish(
+        self,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        changed: dict[int, Wire],
+        count: int,
+        meta: dict[str, Any],
+    ) -> None:
+        relay = self._relay
+        keys = relay._keys(self._answer_id)
+        args: list[Any] = [
+            self._token,
+            kind,
+            json.dumps(data, separators=(",", ":")),
+            "1" if kind in ("done", "error") else "0",
+            relay._keep,
+            relay._ttl_ms,
+            self._answer_id,
+            count,
+            json.dumps(meta, separators=(",", ":")),
+        ]
+        for index in sorted(changed):
+            args += [index, json.dumps(changed[index], separators=(",", ":"))]
+        # Retry a flaky connection while the lease can still be ours; then give up the
+        # answer (another replica takes it over from the chat history once Redis is back).
+        deadline = anyio.current_time() + relay._lease_ms / 1000
+        delay = 0.05
+        while True:
+            try:
+                seq = await relay._publish(keys=keys, args=args)
+                break
+            except _redis_errors():
+                if anyio.current_time() + delay > deadline:
+                    raise
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        if int(seq) < 0:
+            raise _LeaseLost(self._answer_id)
+
+
+class RedisRelay:
+    """Answers as resumable logs on Redis, shared by every replica (extra ``relay``).
+
+    ``async with RedisRelay(client, "redis://127.0.0.1:6379/0") as relay:`` - the same
+    interface as :class:`~textql_async.relay.InMemoryRelay`, but any replica can serve any
+    reader, and Ana is asked once: the replica that started an answer holds its lease and
+    reads upstream; if it dies, another one finishes the answer from the chat history.
+
+    ``redis`` is a ``redis.asyncio.Redis`` (yours: not closed here) or a URL (a client is
+    made with short socket timeouts and closed on exit). ``keep`` bounds each answer's log,
+    ``ttl`` (seconds) is how long an answer outlives its last sign of life, ``lease_ms`` the
+    upstream lease, ``scan_interval`` how often unfinished answers are checked for a dead
+    owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease;
+    ``recover_timeout``/``recover_stable_for`` go to ``client.ana.recover`` on a takeover.
+    Redis down: :meth:`start` raises :class:`RelayUnavailableError`; a reader gets an
+    ``error`` event and ends; commands reconnect by themselves once Redis is back.
+    """
+
+    def __init__(
+        self,
+        client: AsyncTextQL,
+        redis: Redis | str,
+        *,
+        keep: int = 256,
+        ttl: float = 600.0,
+        lease_ms: int = 3000,
+        prefix: str = "textql:relay:",
+        scan_interval: float = 1.0,
+        block_ms: int = 1000,
+        recover_timeout: float = 120.0,
+        recover_stable_for: float | None = None,
+    ) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        if ttl <= 0:
+            raise ValueError("ttl must be positive")
+        if lease_ms < 100:
+            raise ValueError("lease_ms must be at least 100")
+        if scan_interval <= 0 or block_ms < 1:
+            raise ValueError("scan_interval and block_ms must be positive")
+        self._client = client
+        self._owns_redis = isinstance(redis, str)
+        if isinstance(redis, str):
+            self._redis = _redis_from_url(redis, block_ms=block_ms)
+        else:
+            self._redis = redis
+        self._keep = keep
+        self._ttl_ms = max(int(ttl * 1000), 1)
+        self._lease_ms = lease_ms
+        self._prefix = prefix
+        self._scan_interval = scan_interval
+        self._block_ms = block_ms
+        self._recover_timeout = recover_timeout
+        self._recover_stable_for = recover_stable_for
+        self._publish = self._redis.register_script(_PUBLISH)
+        self._renew = self._redis.register_script(_RENEW)
+        self._release = self._redis.register_script(_RELEASE)
+        self._owned: dict[str, tuple[str, asyncio.Task[None]]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def __aenter__(self) -> RedisRelay:
+        self._ensure_watcher()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading upstream and release the leases, so another replica takes over at
+        once (a deploy restart loses nothing); close the Redis client if made here."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks = [t for t in (self._watcher,) if t is not None]
+        tasks += [task for _, task in self._owned.values()]
+        for task in tasks:
+            task.cancel()
+        with anyio.CancelScope(shield=True):
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if self._owns_redis:
+                await self._redis.aclose()
+
+    async def _hgetall(self, key: str) -> dict[str, str]:
+        raw = await self._redis.hgetall(key)
+        return {_text(k): _text(v) for k, v in raw.items()}
+
+    def _ensure_watcher(self) -> None:
+        if self._watcher is None and not self._closed:
+            self._watcher = asyncio.ensure_future(self._watch())
+
+    def _keys(self, answer_id: str) -> list[str]:
+        base = self._prefix + answer_id
+        return [base + ":state", base + ":log", base + ":lease", self._prefix + "active"]
+
+    # -- starting and owning -------------------------------------------------------------
+
+    async def start(self, question: str, *, owner: str, **ask_args: Any) -> str:
+        """Ask Ana ``question`` for ``owner`` once; returns the answer's random id at once.
+
+        Raises :class:`RelayUnavailableError` when Redis cannot be reached (nothing was
+        asked), ``ValueError``/``TypeError`` for bad arguments.
+        """
+        check_owner(owner)
+        check_ask_args(question, ask_args)
+        if self._closed:
+            raise RuntimeError("the relay is closed")
+        self._ensure_watcher()
+        answer_id = new_answer_id()
+        token = secrets.token_hex(16)
+        state, _, lease, active = self._keys(answer_id)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.set(lease, token, nx=True, px=self._lease_ms)
+                pipe.hset(state, mapping={"owner": owner, "seq": 0, "n": 0, "meta": "{}"})
+                pipe.pexpire(state, self._ttl_ms)
+                pipe.zadd(active, {answer_id: 0})
+                await pipe.execute()
+        except _redis_errors() as exc:
+            raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
+        self._own(
+            answer_id,
+            token,
+            lambda sink: pump_upstream(
+                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
+            ),
+        )
+        return answer_id
+
+    def _own(
+        self,
+        answer_id: str,
+        token: str,
+        pump: Callable[[_Sink], Coroutine[Any, Any, None]],
+    ) -> None:
+        """Run ``pump`` for an answer whose lease (``token``) this relay holds."""
+        task = asyncio.ensure_future(self._run_owned(answer_id, token, pump(_Sink(self, answer_id, token))))
+        self._owned[answer_id] = (token, task)
+
+    async def _run_owned(
+        self, answer_id: str, token: str, pump: Coroutine[Any, Any, None]
+    ) -> None:
+        state, log, lease, _ = self._keys(answer_id)
+        work = asyncio.ensure_future(pump)
+        try:
+            while not work.done():
+                await asyncio.wait({work}, timeout=self._lease_ms / 3000)
+                if work.done():
+                    break
+                try:
+                    held = await self._renew(keys=[lease, state, log], args=[token, self._lease_ms, self._ttl_ms])
+                except _redis_errors():
+                    continue  # the pump's next write retries, then gives up
+                if not int(held):
+                    break  # taken over: stop reading upstream
+            if not work.done():
+                work.cancel()
+            (outcome,) = await asyncio.gather(work, return_exceptions=True)
+            if isinstance(outcome, Exception) and not isinstance(outcome, _stop_errors()):
+                await self._fail_owned(answer_id, token, outcome)
+        except asyncio.CancelledError:
+            work.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.gather(work, return_exceptions=True)
+                try:
+                    await self._release(keys=[lease], args=[token])
+                except _redis_errors():
+                    pass
+            raise
+        finally:
+            if self._owned.get(answer_id, ("", None))[0] == token:
+                del self._owned[answer_id]
+
+    async def _fail_owned(self, answer_id: str, token: str, exc: BaseException) -> None:
+        """A pump that failed outside the answer's own errors: end the answer with ``error``."""
+        try:
+            fields = await self._hgetall(self._keys(answer_id)[0])
+            meta = json.loads(fields.get("meta", "{}"))
+            wire = _wire_blocks(fields)
+            await _Sink(self, answer_id, token).publish(
+                "error",
+                error_data(exc, meta.get("chat_id"), wire),
+                changed={},
+                count=len(wire),
+                meta=meta,
+            )
+        except _stop_errors():
+            pass  # nothing more can be done; the lease expires and the scan retries
+
+    async def _try_takeover(self, answer_id: str) -> bool:
+        """Take an unfinished answer whose lease expired; ``True`` if this relay now owns it."""
+        if answer_id in self._owned or self._closed:
+            return False
+        state, _, lease, active = self._keys(answer_id)
+        token = secrets.token_hex(16)
+        if not await self._redis.set(lease, token, nx=True, px=self._lease_ms):
+            return False
+        fields = await self._hgetall(state)
+        if not fields or "final" in fields:
+            await self._release(keys=[lease], args=[token])
+            await self._redis.zrem(active, answer_id)
+            return False
+        meta = json.loads(fields.get("meta", "{}"))
+        wire = _wire_blocks(fields)
+        self._own(
+            answer_id,
+            token,
+            lambda sink: pump_recovery(
+                self._client, meta, wire, sink, recover_timeout=self._recover_timeout,
+                recover_stable_for=self._recover_stable_for,
+            ),
+        )
+        return True
+
+    async def _watch(self) -> None:
+        """Every ``scan_interval``: take over unfinished answers whose lease expired."""
+        active = self._prefix + "active"
+        while True:
+            await anyio.sleep(self._scan_interval)
+            try:
+                for member in await self._redis.zrange(active, 0, -1):
+                    await self._try_takeover(_text(member))
+            except _redis_errors():
+                continue  # Redis down: try again next round
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def state(self, answer_id: str, *, owner: str) -> AnswerState:
+        """The answer's current state; :class:`AnswerNotFoundError` if it is not ``owner``'s,
+        :class:`RelayUnavailableError` when Redis cannot be reached."""
+        try:
+            fields = await self._hgetall(self._keys(answer_id)[0])
+        except _redis_errors() as exc:
+            raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
+        _check_fields(fields, answer_id, owner)
+        final = _final(fields)
+        meta = json.loads(fields.get("meta", "{}"))
+        return state_from(
+            answer_id, owner, int(fields["seq"]), meta.get("chat_id"), _wire_blocks(fields), final
+        )
+
+    def events(
+        self, answer_id: str, *, owner: str, after: int | None = None
+    ) -> AsyncIterator[RelayEvent]:
+        """The answer's events after ``after``, from whichever replica wrote them; a
+        ``snapshot`` first for a new reader or one further behind than the log keeps.
+        Ends after ``done``/``error``; Redis down gives an ``error`` event. Raises
+        :class:`AnswerNotFoundError` on the first iteration when it is not ``owner``'s."""
+        return self._events(answer_id, owner, after)
+
+    async def _events(
+        self, answer_id: str, owner: str, after: int | None
+    ) -> AsyncIterator[RelayEvent]:
+        self._ensure_watcher()
+        state_key, log_key, lease_key, _ = self._keys(answer_id)
+        cursor = after
+        chat_id: str | None = None
+        wire: list[Wire] = []
+        checked = False
+        while True:
+            try:
+                if cursor is None or not checked:
+                    fields = await self._hgetall(state_key)
+                    _check_fields(fields, answer_id, owner)
+                    checked = True
+                    final = _final(fields)
+                    if final is not None and cursor is not None and cursor == final.seq:
+                        return
+                    if cursor is None or cursor > int(fields["seq"]):
+                        snapshot = _snapshot(fields, final)
+                        chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
+                        cursor = snapshot.seq
+                        yield snapshot
+                        if final is not None:
+                            yield final
+                            return
+                    continue
+                reply = await self._redis.xread(
+                    {log_key: f"{cursor}-0"}, count=256, block=self._block_ms
+                )
+                entries = _entries(reply)
+                if not entries:
+                    fields = await self._hgetall(state_key)
+                    if not fields:  # expired (or Redis lost it) while being read
+                        gone = AnswerNotFoundError(answer_id)
+                        yield RelayEvent(cursor, "error", error_data(gone, chat_id, wire))
+                        return
+                    if "final" in fields or int(fields["seq"]) > cursor:
+                        cursor, checked = None, True  # missed what the log no longer has
+                        continue
+                    if not await self._redis.exists(lease_key):
+                        await self._try_takeover(answer_id)
+                    continue
+                for entry_id, raw_values in entries:
+                    values = {_text(k): _text(v) for k, v in raw_values.items()}
+                    seq = int(_text(entry_id).split("-", 1)[0])
+                    if seq != cursor + 1:
+                        cursor = None  # fell behind what the log keeps: a fresh snapshot
+                        break
+                    event = RelayEvent(seq, _text(values["k"]), json.loads(values["d"]))  # type: ignore[arg-type]
+                    chat_id, wire = _apply(event, chat_id, wire)
+                    cursor = seq
+                    yield event
+                    if event.terminal:
+                        return
+            except _redis_errors() as exc:
+                if not checked:
+                    # ownership could not be checked: reveal nothing but the outage
+                    chat_id, wire = None, []
+                failure = RelayUnavailableError(f"Redis is unavailable: {exc}")
+                yield RelayEvent(cursor or 0, "error", error_data(failure, chat_id, wire))
+                return
+
+
+def _redis_from_url(url: str, *, block_ms: int) -> Redis:
+    try:
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialBackoff
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "RedisRelay needs the redis package: pip install 'textql-async[relay]'"
+        ) from exc
+    return Redis.from_url(
+        url,
+        socket_connect_timeout=2.0,
+        socket_timeout=block_ms / 1000 + 5.0,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        health_check_interval=15,
+    )
+
+
+def _check_fields(fields: dict[str, str], answer_id: str, owner: str) -> None:
+    if not fields or fields.get("owner") != owner:
+        raise AnswerNotFoundError(answer_id)
+
+
+def _final(fields: dict[str, str]) -> RelayEvent | None:
+    raw = fields.get("final")
+    if raw is None:
+        return None
+    final = json.loads(raw)
+    return RelayEvent(int(final["seq"]), final["kind"], final["data"])
+
+
+def _wire_blocks(fields: dict[str, str]) -> list[Wire]:
+    count = int(fields.get("n", "0"))
+    return [json.loads(fields[f"b:{i}"]) for i in range(count)]
+
+
+def _snapshot(fields: dict[str, str], final: RelayEvent | None) -> RelayEvent:
+    """The whole state; for a finished answer, as of just before its terminal event."""
+    if final is not None:
+        if final.kind == "done":
+            data = state_data(final.data.get("chat_id"), list(final.data.get("blocks", [])))
+        else:
+            data = dict(final.data.get("snapshot") or state_data(None, []))
+        return RelayEvent(final.seq - 1, "snapshot", data)
+    meta = json.loads(fields.get("meta", "{}"))
+    return RelayEvent(
+        int(fields["seq"]), "snapshot", state_data(meta.get("chat_id"), _wire_blocks(fields))
+    )
+
+
+def _entries(reply: Any) -> list[tuple[Any, dict[Any, Any]]]:
+    """XREAD's entries for the one stream read, in RESP2 (list) or RESP3 (dict) shape."""
+    if not reply:
+        return []
+    # RESP2: [[stream, [(id, fields), ...]]]; RESP3 (redis-py 8): {stream: [[(id, fields), ...]]}
+    groups = list(reply.values()) if isinstance(reply, dict) else [item[1] for item in reply]
+    found: list[tuple[Any, dict[Any, Any]]] = []
+
+    def collect(items: Any) -> None:
+        for item in items:
+            if len(item) == 2 and isinstance(item[1], dict):
+                found.append((item[0], item[1]))
+            else:
+                collect(item)
+
+    collect(groups)
+    return found
+
+
+def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
+    """A reader's own copy of the state, for the snapshot of an ``error`` it may have to send."""
+    data = event.data
+    chat_id = data.get("chat_id") or chat_id
+    if event.kind == "update":
+        for item in data.get("blocks", []):
+            index = int(item["index"])
+            if index < len(wire):
+                wire[index] = item["block"]
+            else:
+                wire.append(item["block"])
+    elif event.kind == "done":
+        wire = list(data.get("blocks", []))
+    return chat_id, wire
