@@ -8,6 +8,7 @@ streams over both workers" are measured where the load lands, not in the SDK.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import pathlib
@@ -226,7 +227,10 @@ def test_cli_local_cluster_prints_the_dashboard_line(
         env=cli_env(fake), capture_output=True, text=True, timeout=55, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Dask local cluster: 1 worker processes at tcp://127.0.0.1:" in done.stderr
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    assert f"Dask local cluster: 1 worker processes ({loop} loops) at tcp://127.0.0.1:" in (
+        done.stderr
+    )
     assert "dashboard " in done.stderr
     assert sorted(a["question"] for a in lines(out)) == ["local one", "local three", "local two"]
 
