@@ -47,6 +47,7 @@ from textql_async.relay._events import (
 )
 from textql_async.relay._memory import check_ask_args, check_owner
 from textql_async.relay._pump import Wire, pump_recovery, pump_upstream
+from textql_async.relay._redis_tail import Tail, entries_of, event_of, text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -97,10 +98,6 @@ return 0
 
 class _LeaseLost(Exception):
     """Another replica holds this answer's lease now (or it finished): stop writing."""
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -177,6 +174,10 @@ class RedisRelay:
     upstream lease, ``scan_interval`` how often unfinished answers are checked for a dead
     owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease;
     ``recover_timeout``/``recover_stable_for`` go to ``client.ana.recover`` on a takeover.
+    Readers in one process share one ``XREAD BLOCK`` per answer, so a replica needs about
+    one connection per answer it serves; a client made from a URL has a blocking pool of
+    ``max_connections`` (bursts wait for a free connection). With a client of yours, prefer
+    a ``BlockingConnectionPool``: redis-py's default pool fails past 100 connections.
     Redis down: :meth:`start` raises :class:`RelayUnavailableError`; a reader gets an
     ``error`` event and ends; commands reconnect by themselves once Redis is back.
     """
@@ -194,6 +195,7 @@ class RedisRelay:
         block_ms: int = 1000,
         recover_timeout: float = 120.0,
         recover_stable_for: float | None = None,
+        max_connections: int = 256,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -206,7 +208,9 @@ class RedisRelay:
         self._client = client
         self._owns_redis = isinstance(redis, str)
         if isinstance(redis, str):
-            self._redis = _redis_from_url(redis, block_ms=block_ms)
+            self._redis = _redis_from_url(
+                redis, block_ms=block_ms, max_connections=max_connections
+            )
         else:
             self._redis = redis
         self._keep = keep
@@ -222,6 +226,7 @@ class RedisRelay:
         self._release = self._redis.register_script(_RELEASE)
         self._owned: dict[str, tuple[str, asyncio.Task[None]]] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._tails: dict[str, Tail] = {}
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -246,6 +251,7 @@ class RedisRelay:
         self._closed = True
         tasks = [t for t in (self._watcher,) if t is not None]
         tasks += [task for _, task in self._owned.values()]
+        tasks += [t.task for t in self._tails.values() if t.task is not None]
         for task in tasks:
             task.cancel()
         with anyio.CancelScope(shield=True):
@@ -256,7 +262,7 @@ class RedisRelay:
 
     async def _hgetall(self, key: str) -> dict[str, str]:
         raw = await self._redis.hgetall(key)
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return {text(k): text(v) for k, v in raw.items()}
 
     def _ensure_watcher(self) -> None:
         if self._watcher is None and not self._closed:
@@ -393,7 +399,7 @@ class RedisRelay:
             await anyio.sleep(self._scan_interval)
             try:
                 for member in await self._redis.zrange(active, 0, -1):
-                    await self._try_takeover(_text(member))
+                    await self._try_takeover(text(member))
             except _redis_errors():
                 continue  # Redis down: try again next round
 
@@ -426,82 +432,135 @@ class RedisRelay:
         self, answer_id: str, owner: str, after: int | None
     ) -> AsyncIterator[RelayEvent]:
         self._ensure_watcher()
-        state_key, log_key, lease_key, _ = self._keys(answer_id)
+        state_key, log_key, _, _ = self._keys(answer_id)
         cursor = after
         chat_id: str | None = None
         wire: list[Wire] = []
         checked = False
-        while True:
-            try:
-                if cursor is None or not checked:
-                    fields = await self._hgetall(state_key)
-                    _check_fields(fields, answer_id, owner)
-                    checked = True
-                    final = _final(fields)
-                    if final is not None and cursor is not None and cursor == final.seq:
-                        return
-                    if cursor is None or cursor > int(fields["seq"]):
-                        snapshot = _snapshot(fields, final)
-                        chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
-                        cursor = snapshot.seq
-                        yield snapshot
-                        if final is not None:
-                            yield final
+        tail: Tail | None = None
+        try:
+            while True:
+                try:
+                    if cursor is None or not checked:
+                        fields = await self._hgetall(state_key)
+                        _check_fields(fields, answer_id, owner)
+                        checked = True
+                        final = _final(fields)
+                        if final is not None and cursor is not None and cursor == final.seq:
                             return
-                    continue
-                reply = await self._redis.xread(
-                    {log_key: f"{cursor}-0"}, count=256, block=self._block_ms
-                )
-                entries = _entries(reply)
-                if not entries:
-                    fields = await self._hgetall(state_key)
-                    if not fields:  # expired (or Redis lost it) while being read
-                        gone = AnswerNotFoundError(answer_id)
-                        yield RelayEvent(cursor, "error", error_data(gone, chat_id, wire))
-                        return
-                    if "final" in fields or int(fields["seq"]) > cursor:
-                        cursor, checked = None, True  # missed what the log no longer has
+                        if cursor is None or cursor > int(fields["seq"]):
+                            snapshot = _snapshot(fields, final)
+                            chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
+                            cursor = snapshot.seq
+                            yield snapshot
+                            if final is not None:
+                                yield final
+                                return
                         continue
-                    if not await self._redis.exists(lease_key):
-                        await self._try_takeover(answer_id)
-                    continue
-                for entry_id, raw_values in entries:
-                    values = {_text(k): _text(v) for k, v in raw_values.items()}
-                    seq = int(_text(entry_id).split("-", 1)[0])
-                    if seq != cursor + 1:
-                        cursor = None  # fell behind what the log keeps: a fresh snapshot
-                        break
-                    event = RelayEvent(seq, _text(values["k"]), json.loads(values["d"]))  # type: ignore[arg-type]
-                    chat_id, wire = _apply(event, chat_id, wire)
-                    cursor = seq
-                    yield event
-                    if event.terminal:
+                    if tail is None:
+                        tail = self._join_tail(answer_id, cursor)
+                    waiter = tail.changed
+                    found = tail.after(cursor)
+                    if found is False:  # older than the tail keeps: catch up from the log
+                        missed = await self._catch_up(log_key, cursor, tail.first - 1)
+                        if missed is None:
+                            cursor = None  # the log no longer has it: a fresh snapshot
+                            continue
+                        for event in missed:
+                            chat_id, wire = _apply(event, chat_id, wire)
+                            cursor = event.seq
+                            yield event
+                            if event.terminal:
+                                return
+                        continue
+                    if not isinstance(found, RelayEvent):
+                        if tail.failure is not None:
+                            failure = tail.failure
+                            yield RelayEvent(cursor, "error", error_data(failure, chat_id, wire))
+                            return
+                        if tail.task is not None and tail.task.done():
+                            self._leave_tail(tail)  # it ended without this reader's event
+                            tail = None
+                            cursor, checked = cursor, False
+                            continue
+                        await waiter.wait()
+                        continue
+                    chat_id, wire = _apply(found, chat_id, wire)
+                    cursor = found.seq
+                    yield found
+                    if found.terminal:
                         return
-            except _redis_errors() as exc:
-                if not checked:
-                    # ownership could not be checked: reveal nothing but the outage
-                    chat_id, wire = None, []
-                failure = RelayUnavailableError(f"Redis is unavailable: {exc}")
-                yield RelayEvent(cursor or 0, "error", error_data(failure, chat_id, wire))
-                return
+                except _redis_errors() as exc:
+                    if not checked:
+                        # ownership could not be checked: reveal nothing but the outage
+                        chat_id, wire = None, []
+                    failure = RelayUnavailableError(f"Redis is unavailable: {exc}")
+                    yield RelayEvent(cursor or 0, "error", error_data(failure, chat_id, wire))
+                    return
+        finally:
+            if tail is not None:
+                self._leave_tail(tail)
+
+    def _join_tail(self, answer_id: str, cursor: int) -> Tail:
+        """This process's shared reader of the answer's stream (started when missing)."""
+        tail = self._tails.get(answer_id)
+        if tail is None or tail.failure is not None or (tail.task is not None and tail.task.done()):
+            tail = Tail(
+                self._redis,
+                answer_id,
+                self._keys(answer_id),
+                cursor,
+                keep=self._keep,
+                block_ms=self._block_ms,
+                hgetall=self._hgetall,
+                takeover=self._try_takeover,
+                errors=_redis_errors(),
+            )
+            tail.task = asyncio.ensure_future(tail.run())
+            self._tails[answer_id] = tail
+        tail.readers += 1
+        return tail
+
+    def _leave_tail(self, tail: Tail) -> None:
+        tail.readers -= 1
+        if tail.readers <= 0:
+            if tail.task is not None and not tail.task.done():
+                tail.task.cancel()
+            if self._tails.get(tail.answer_id) is tail:
+                del self._tails[tail.answer_id]
+
+    async def _catch_up(self, log_key: str, cursor: int, upto: int) -> list[RelayEvent] | None:
+        """The events ``cursor + 1 .. upto`` from the log itself, or ``None`` if it lost some."""
+        if upto <= cursor:
+            return []
+        reply = await self._redis.xrange(log_key, f"{cursor + 1}-0", f"{upto}-0")
+        events = [event_of(entry_id, values) for entry_id, values in entries_of(reply)]
+        if [e.seq for e in events] != list(range(cursor + 1, upto + 1)):
+            return None
+        return events
 
 
-def _redis_from_url(url: str, *, block_ms: int) -> Redis:
+def _redis_from_url(url: str, *, block_ms: int, max_connections: int) -> Redis:
+    """A client whose pool waits for a free connection (up to 10 s) instead of failing a
+    burst of readers; short timeouts so nothing hangs when Redis is gone."""
     try:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialBackoff
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "RedisRelay needs the redis package: pip install 'textql-async[relay]'"
         ) from exc
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=10,
         socket_connect_timeout=2.0,
         socket_timeout=block_ms / 1000 + 5.0,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
         health_check_interval=15,
     )
+    return Redis.from_pool(pool)
 
 
 def _check_fields(fields: dict[str, str], answer_id: str, owner: str) -> None:
@@ -534,25 +593,6 @@ def _snapshot(fields: dict[str, str], final: RelayEvent | None) -> RelayEvent:
     return RelayEvent(
         int(fields["seq"]), "snapshot", state_data(meta.get("chat_id"), _wire_blocks(fields))
     )
-
-
-def _entries(reply: Any) -> list[tuple[Any, dict[Any, Any]]]:
-    """XREAD's entries for the one stream read, in RESP2 (list) or RESP3 (dict) shape."""
-    if not reply:
-        return []
-    # RESP2: [[stream, [(id, fields), ...]]]; RESP3 (redis-py 8): {stream: [[(id, fields), ...]]}
-    groups = list(reply.values()) if isinstance(reply, dict) else [item[1] for item in reply]
-    found: list[tuple[Any, dict[Any, Any]]] = []
-
-    def collect(items: Any) -> None:
-        for item in items:
-            if len(item) == 2 and isinstance(item[1], dict):
-                found.append((item[0], item[1]))
-            else:
-                collect(item)
-
-    collect(groups)
-    return found
 
 
 def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
