@@ -15,7 +15,9 @@ Per answer, under ``prefix + answer_id``:
 Bounds per answer in Redis: the log's entries (each holds the blocks changed in it;
 ``done`` holds all of them) plus one copy of the blocks in the hash. Every key expires
 ``ttl`` after the answer's last sign of life (a write or lease renewal); a finished
-answer therefore expires ``ttl`` after it ended. The set ``prefix + "active"`` lists
+answer therefore expires ``ttl`` after it ended. In each process, the readers of one
+answer share one ``XREAD BLOCK`` (:mod:`textql_async.relay._redis_tail`), which keeps the
+last ``keep`` events in memory while it has readers. The set ``prefix + "active"`` lists
 answers not finished yet (one member each) for the takeover scan.
 
 When the replica holding a lease dies, its lease expires; a reader of that answer (on
