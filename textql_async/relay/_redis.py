@@ -38,17 +38,26 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from textql_async.relay._events import (
-    AnswerNotFoundError,
     AnswerState,
     RelayEvent,
     RelayUnavailableError,
     error_data,
     new_answer_id,
-    state_data,
     state_from,
 )
 from textql_async.relay._memory import check_ask_args, check_owner
 from textql_async.relay._pump import Wire, pump_recovery, pump_upstream
+from textql_async.relay._redis_store import (
+    PUBLISH,
+    RELEASE,
+    RENEW,
+    apply_event,
+    check_fields,
+    final_event,
+    redis_from_url,
+    snapshot_event,
+    wire_blocks,
+)
 from textql_async.relay._redis_tail import Tail, entries_of, event_of, text
 
 if TYPE_CHECKING:
@@ -57,46 +66,6 @@ if TYPE_CHECKING:
     from textql_async._client import AsyncTextQL
 
 __all__ = ["RedisRelay"]
-
-# KEYS: state, log, lease, active. ARGV: token, kind, data, terminal, keep, ttl_ms,
-# answer_id, count, meta, then (index, block) pairs. Returns the new seq, or -1 when the
-# caller no longer holds the lease (or the answer is gone / finished).
-_PUBLISH = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'final') == 1 then
-  return -1
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seq .. '-0', 'k', ARGV[2], 'd', ARGV[3])
-for i = 10, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], 'b:' .. ARGV[i], ARGV[i + 1])
-end
-redis.call('HSET', KEYS[1], 'n', ARGV[8], 'meta', ARGV[9])
-if ARGV[4] == '1' then
-  redis.call('HSET', KEYS[1], 'final', cjson.encode({seq = seq, kind = ARGV[2], data = cjson.decode(ARGV[3])}))
-  redis.call('DEL', KEYS[3])
-  redis.call('ZREM', KEYS[4], ARGV[7])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return seq
-"""
-
-# KEYS: lease, state, log. ARGV: token, lease_ms, ttl_ms.
-_RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return 1
-"""
-
-# KEYS: lease. ARGV: token.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 
 class _LeaseLost(Exception):
     """Another replica holds this answer's lease now (or it finished): stop writing."""
@@ -210,7 +179,7 @@ class RedisRelay:
         self._client = client
         self._owns_redis = isinstance(redis, str)
         if isinstance(redis, str):
-            self._redis = _redis_from_url(
+            self._redis = redis_from_url(
                 redis, block_ms=block_ms, max_connections=max_connections
             )
         else:
@@ -223,9 +192,9 @@ class RedisRelay:
         self._block_ms = block_ms
         self._recover_timeout = recover_timeout
         self._recover_stable_for = recover_stable_for
-        self._publish = self._redis.register_script(_PUBLISH)
-        self._renew = self._redis.register_script(_RENEW)
-        self._release = self._redis.register_script(_RELEASE)
+        self._publish = self._redis.register_script(PUBLISH)
+        self._renew = self._redis.register_script(RENEW)
+        self._release = self._redis.register_script(RELEASE)
         self._owned: dict[str, tuple[str, asyncio.Task[None]]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._tails: dict[str, Tail] = {}
@@ -358,7 +327,7 @@ class RedisRelay:
         try:
             fields = await self._hgetall(self._keys(answer_id)[0])
             meta = json.loads(fields.get("meta", "{}"))
-            wire = _wire_blocks(fields)
+            wire = wire_blocks(fields)
             await _Sink(self, answer_id, token).publish(
                 "error",
                 error_data(exc, meta.get("chat_id"), wire),
@@ -383,7 +352,7 @@ class RedisRelay:
             await self._redis.zrem(active, answer_id)
             return False
         meta = json.loads(fields.get("meta", "{}"))
-        wire = _wire_blocks(fields)
+        wire = wire_blocks(fields)
         self._own(
             answer_id,
             token,
@@ -414,11 +383,11 @@ class RedisRelay:
             fields = await self._hgetall(self._keys(answer_id)[0])
         except _redis_errors() as exc:
             raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
-        _check_fields(fields, answer_id, owner)
-        final = _final(fields)
+        check_fields(fields, answer_id, owner)
+        final = final_event(fields)
         meta = json.loads(fields.get("meta", "{}"))
         return state_from(
-            answer_id, owner, int(fields["seq"]), meta.get("chat_id"), _wire_blocks(fields), final
+            answer_id, owner, int(fields["seq"]), meta.get("chat_id"), wire_blocks(fields), final
         )
 
     def events(
@@ -445,13 +414,13 @@ class RedisRelay:
                 try:
                     if cursor is None or not checked:
                         fields = await self._hgetall(state_key)
-                        _check_fields(fields, answer_id, owner)
+                        check_fields(fields, answer_id, owner)
                         checked = True
-                        final = _final(fields)
+                        final = final_event(fields)
                         if final is not None and cursor is not None and cursor == final.seq:
                             return
                         if cursor is None or cursor > int(fields["seq"]):
-                            snapshot = _snapshot(fields, final)
+                            snapshot = snapshot_event(fields, final)
                             chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
                             cursor = snapshot.seq
                             yield snapshot
@@ -469,7 +438,7 @@ class RedisRelay:
                             cursor = None  # the log no longer has it: a fresh snapshot
                             continue
                         for event in missed:
-                            chat_id, wire = _apply(event, chat_id, wire)
+                            chat_id, wire = apply_event(event, chat_id, wire)
                             cursor = event.seq
                             yield event
                             if event.terminal:
@@ -487,7 +456,7 @@ class RedisRelay:
                             continue
                         await waiter.wait()
                         continue
-                    chat_id, wire = _apply(found, chat_id, wire)
+                    chat_id, wire = apply_event(found, chat_id, wire)
                     cursor = found.seq
                     yield found
                     if found.terminal:
@@ -540,74 +509,3 @@ class RedisRelay:
         if [e.seq for e in events] != list(range(cursor + 1, upto + 1)):
             return None
         return events
-
-
-def _redis_from_url(url: str, *, block_ms: int, max_connections: int) -> Redis:
-    """A client whose pool waits for a free connection (up to 10 s) instead of failing a
-    burst of readers; short timeouts so nothing hangs when Redis is gone."""
-    try:
-        from redis.asyncio import BlockingConnectionPool, Redis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import ExponentialBackoff
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "RedisRelay needs the redis package: pip install 'textql-async[relay]'"
-        ) from exc
-    pool = BlockingConnectionPool.from_url(
-        url,
-        max_connections=max_connections,
-        timeout=10,
-        socket_connect_timeout=2.0,
-        socket_timeout=block_ms / 1000 + 5.0,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-        health_check_interval=15,
-    )
-    return Redis.from_pool(pool)
-
-
-def _check_fields(fields: dict[str, str], answer_id: str, owner: str) -> None:
-    if not fields or fields.get("owner") != owner:
-        raise AnswerNotFoundError(answer_id)
-
-
-def _final(fields: dict[str, str]) -> RelayEvent | None:
-    raw = fields.get("final")
-    if raw is None:
-        return None
-    final = json.loads(raw)
-    return RelayEvent(int(final["seq"]), final["kind"], final["data"])
-
-
-def _wire_blocks(fields: dict[str, str]) -> list[Wire]:
-    count = int(fields.get("n", "0"))
-    return [json.loads(fields[f"b:{i}"]) for i in range(count)]
-
-
-def _snapshot(fields: dict[str, str], final: RelayEvent | None) -> RelayEvent:
-    """The whole state; for a finished answer, as of just before its terminal event."""
-    if final is not None:
-        if final.kind == "done":
-            data = state_data(final.data.get("chat_id"), list(final.data.get("blocks", [])))
-        else:
-            data = dict(final.data.get("snapshot") or state_data(None, []))
-        return RelayEvent(final.seq - 1, "snapshot", data)
-    meta = json.loads(fields.get("meta", "{}"))
-    return RelayEvent(
-        int(fields["seq"]), "snapshot", state_data(meta.get("chat_id"), _wire_blocks(fields))
-    )
-
-
-def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
-    """A reader's own copy of the state, for the snapshot of an ``error`` it may have to send."""
-    data = event.data
-    chat_id = data.get("chat_id") or chat_id
-    if event.kind == "update":
-        for item in data.get("blocks", []):
-            index = int(item["index"])
-            if index < len(wire):
-                wire[index] = item["block"]
-            else:
-                wire.append(item["block"])
-    elif event.kind == "done":
-        wire = list(data.get("blocks", []))
-    return chat_id, wire
