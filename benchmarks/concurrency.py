@@ -161,9 +161,15 @@ def _result(proc: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def run_level(
-    n: int, *, delay: float = 0.0, separate_server: bool = False, profile: bool = False
+    n: int,
+    *,
+    delay: float = 0.0,
+    separate_server: bool = False,
+    profile: bool = False,
+    loop: str = "asyncio",
 ) -> dict[str, Any]:
-    """Run one level in a fresh Python process (and the fake in another, if asked)."""
+    """Run one level in a fresh Python process (and the fake in another, if asked); with a
+    separate server, the client runs on ``loop`` (``"asyncio"`` or ``"uvloop"``)."""
     if not separate_server:
         return _result(_python("inproc", str(n), str(delay), stdout=subprocess.PIPE))
     server = _python("serve", str(delay), stdout=subprocess.PIPE)
@@ -173,7 +179,7 @@ def run_level(
         if not line.startswith("PORT "):
             raise RuntimeError(f"fake server did not start: {line!r}")
         url = f"http://127.0.0.1:{int(line.split()[1])}"
-        args = ("client", url, str(n), *(["profile"] if profile else []))
+        args = ("client", url, str(n), *(["profile"] if profile else []), loop)
         return _result(_python(*args, stdout=subprocess.PIPE))
     finally:
         server.terminate()
@@ -199,7 +205,12 @@ def main() -> None:
     if command == "inproc":
         row = asyncio.run(_level_in_process(int(args[0]), float(args[1])))
     elif command == "client":
-        row = asyncio.run(_level_client(args[0], int(args[1]), profile=args[2:] == ["profile"]))
+        from benchmarks.relay_cpu import run_on
+
+        options = args[2:]
+        loop = "uvloop" if "uvloop" in options else "asyncio"
+        row = run_on(loop, _level_client(args[0], int(args[1]), profile="profile" in options))
+        row["loop"] = loop
     else:
         raise SystemExit("usage: python -m benchmarks.concurrency inproc N DELAY | serve DELAY")
     print(json.dumps(row))

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from benchmarks.contenders import DictFold, chunked
+from benchmarks.timing import interleaved
 from benchmarks.workloads import Workload, fold_scaling
 from textql_async.models.ana import Block, decode_block
 from textql_async.sansio.chunked import AnaDecoder
@@ -20,10 +21,12 @@ from textql_async.testing import render_script
 __all__ = [
     "big_event_stream",
     "profile_groups",
+    "profile_rows",
     "profile_top",
     "bench_fold_scaling",
     "bench_linearity",
     "bench_coalescing",
+    "bench_small_chunks",
     "count_decoded_blocks",
 ]
 
@@ -246,16 +249,23 @@ def _decode(chunks: list[bytes], coalesce: bool) -> None:
 def profile_top(fn: Callable[[], object], limit: int = 8) -> list[dict[str, Any]]:
     """The functions ``fn`` spends its own time in (cProfile ``tottime``), biggest first."""
     import cProfile
-    import pstats
 
     profiler = cProfile.Profile()
     profiler.runcall(fn)
+    return profile_rows(profiler, limit)
+
+
+def profile_rows(profiler: Any, limit: int = 8) -> list[dict[str, Any]]:
+    """A cProfile's functions by own time (``tottime``), biggest first, with their package."""
+    import pstats
+
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     rows = []
     for (filename, line, name), (_cc, calls, tottime, _cum, _callers) in stats.items():
         where = filename.rsplit("/", 2)[-1] if filename.startswith("/") else filename
         label = f"{where}:{line}({name})" if line else name
-        rows.append({"function": label, "calls": calls, "ms": tottime * 1e3})
+        group = _group(filename, name)
+        rows.append({"function": label, "calls": calls, "ms": tottime * 1e3, "group": group})
     rows.sort(key=lambda r: -r["ms"])
     return rows[:limit]
 
@@ -270,23 +280,64 @@ _GROUPS = (
 )
 
 
+_IDLE = "waiting for the network (epoll, not CPU)"
+
+
+def _group(filename: str, name: str) -> str:
+    if "select.epoll" in name or "select.select" in name or "uv_run" in name:
+        return _IDLE
+    for marker, label in _GROUPS:
+        if marker in filename:
+            return label
+    return "other"
+
+
 def profile_groups(profiler: Any) -> dict[str, float]:
     """A cProfile's ``tottime`` in ms, summed by where the code lives (see ``_GROUPS``)."""
     import pstats
 
     stats = pstats.Stats(profiler).stats
-    idle = "waiting for the network (epoll, not CPU)"
     groups: dict[str, float] = {label: 0.0 for _, label in _GROUPS}
     groups["other"] = 0.0
-    groups[idle] = 0.0
+    groups[_IDLE] = 0.0
     for (filename, _line, name), (_cc, _calls, tottime, _cum, _callers) in stats.items():
-        if "select.epoll" in name or "select.select" in name:
-            groups[idle] += tottime * 1e3
-            continue
-        for marker, label in _GROUPS:
-            if marker in filename:
-                groups[label] += tottime * 1e3
-                break
-        else:
-            groups["other"] += tottime * 1e3
+        groups[_group(filename, name)] += tottime * 1e3
     return groups
+
+
+# -- small chunks ---------------------------------------------------------------------------
+
+
+def _every_version(chunks: list[bytes]) -> None:
+    decoder = AnaDecoder()
+    for chunk in chunks:
+        decoder.feed(chunk)
+
+
+def _general_path(chunks: list[bytes]) -> None:
+    sse = SSEDecoder()
+    fold = AnaFold()
+    for chunk in chunks:
+        for event in sse.feed(chunk):
+            fold.feed(event.event, event.data)
+
+
+def bench_small_chunks(
+    streams: tuple[bytes, bytes], sizes: tuple[int, ...], *, repeats: int
+) -> dict[str, Any]:
+    """An answer cut into pieces of ``sizes`` bytes: the fast path (AnaDecoder, every
+    version) against the general path (SSEDecoder + AnaFold.feed), interleaved, medians; and
+    the same for an answer about 4x longer (linear: the time grows with the bytes)."""
+    rows = []
+    for size in sizes:
+        row: dict[str, Any] = {"chunk": size}
+        for label, data in (("small", streams[0]), ("large", streams[1])):
+            chunks = [data[i : i + size] for i in range(0, len(data), size)]
+            runs = {
+                "fast": lambda c=chunks: _every_version(c),
+                "general": lambda c=chunks: _general_path(c),
+            }
+            times = interleaved(runs, repeats, warmup=False)
+            row[label] = {k: statistics.median(v) for k, v in times.items()}
+        rows.append(row)
+    return {"bytes": [len(s) for s in streams], "rows": rows, "repeats": repeats}

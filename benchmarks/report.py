@@ -19,6 +19,7 @@ from benchmarks.contenders import (
     OURS_GENERAL,
 )
 from benchmarks.loopback import ASK, EVENTSOURCE, RAW, RAW_SPLIT, STREAM
+from benchmarks.report_relay import relay_chart_rows, relay_markdown
 
 __all__ = ["machine_facts", "targets", "write_chart", "write_markdown"]
 
@@ -31,6 +32,7 @@ _PACKAGES = (
     "httpx-sse",
     "httpx",
     "matplotlib",
+    "uvloop",
 )
 
 
@@ -42,6 +44,14 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def _load() -> str:
+    """The 1-, 5- and 15-minute load averages (a shared machine makes every figure noisier)."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def machine_facts() -> dict[str, Any]:
@@ -57,6 +67,7 @@ def machine_facts() -> dict[str, Any]:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "os": f"{platform.system()} {platform.release()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load": _load(),
         "versions": versions,
     }
 
@@ -265,7 +276,9 @@ def write_markdown(r: dict[str, Any], path: Path, *, chart: str | None) -> None:
         f"Written by `make bench` (`python -m benchmarks.run`) on {m['date']} in "
         f"{r['seconds']:.0f} s. Every number is measured here; rerun to refresh.",
         "",
-        f"- CPU: {m['cpu']}, {m['cores']} cores; {m['os']}; {m['python']}",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; {m['os']}; {m['python']}; load average "
+        f"at the start {m.get('load', 'unknown')} (the machine is shared: figures are noisy, "
+        "ratios of contenders run interleaved are what to compare)",
         "- " + ", ".join(f"{name} {ver}" for name, ver in v.items()),
         "- In-memory contenders get the same bytes, already in RAM, in 64 KiB chunks; "
         "contenders run interleaved (A B C ... C B A ...) and each figure is the median of "
@@ -287,6 +300,7 @@ def write_markdown(r: dict[str, Any], path: Path, *, chart: str | None) -> None:
     out.append("")
 
     out += _why(r)
+    out += relay_markdown(r)
 
     out += [f"## Workload 1: realistic answer ({r['w1']['describe']})", ""]
     out += [*_memory_table(r["w1"]), ""]
@@ -458,7 +472,8 @@ def _why(r: dict[str, Any]) -> list[str]:
         out += [
             f"**Final path vs the floor** ({mem[OURS_FINAL] / mem[FLOOR]:.2f}x). The floor is one "
             "C-level split per chunk. The final path also rewrites each region of plain events "
-            "into JSON lines (`bytes.replace`: a second copy and scan of every byte), decodes "
+            "into JSON lines (`bytes.split` on the separator and a join: a second copy of every "
+            "byte), decodes "
             "them in one msgspec call per chunk, and coalesces them in Python (one dict store "
             "per event in `_apply_lazy`). Profile of one final-path run on workload 1 "
             "(cProfile, own time):",
@@ -547,7 +562,8 @@ def write_chart(r: dict[str, Any], path: Path) -> bool:
     e2e_order = [RAW_SPLIT, ASK, STREAM, EVENTSOURCE]
     ours = {OURS_FINAL, OURS_EVERY, OURS_GENERAL, ASK, STREAM}
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.6))
+    relay = relay_chart_rows(r) if "relay" in r else []
+    fig, axes = plt.subplots(1, 3 if relay else 2, figsize=(19 if relay else 13, 4.6))
     panels = (
         (
             axes[0],
@@ -582,6 +598,22 @@ def write_chart(r: dict[str, Any], path: Path) -> bool:
                 fontsize=9,
             )
         ax.set_xlim(0, max(ratios) * 1.18)
+        ax.tick_params(axis="y", labelsize=8.5)
+    if relay:
+        ax = axes[2]
+        names = [row[0] for row in relay]
+        ratios = [row[1] for row in relay]
+        colors = ["#2b6cb0" if "(asyncio)" in name else "#2f855a" for name in names]
+        bars = ax.barh(names, ratios, color=colors)
+        ax.invert_yaxis()
+        ax.set_title("Relay cost: ask() / raw aiohttp read (| = goal)", fontsize=10)
+        ax.set_xlabel("x the raw read (lower is better)")
+        for bar, (_, ratio, goal) in zip(bars, relay, strict=False):
+            y = bar.get_y() + bar.get_height() / 2
+            ax.text(bar.get_width(), y, f" {ratio:.2f}x", va="center", fontsize=9)
+            if goal is not None:
+                ax.plot([goal, goal], [y - 0.4, y + 0.4], color="#c53030", linewidth=2)
+        ax.set_xlim(0, max(max(ratios), max(g or 0 for _, _, g in relay)) * 1.2)
         ax.tick_params(axis="y", labelsize=8.5)
     fig.suptitle(
         f"textql-async vs alternatives - {r['machine']['cpu']}, {r['machine']['python']}",

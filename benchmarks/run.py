@@ -1,6 +1,6 @@
 """Run every benchmark and write ``RESULTS.md``, ``results.json`` and ``ratios.png``.
 
-``python -m benchmarks.run`` (what ``make bench`` runs) takes three to four minutes on two
+``python -m benchmarks.run`` (what ``make bench`` runs) takes about six minutes on two
 cores. ``--tiny`` runs everything once on tiny sizes (what the smoke test does).
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import concurrency, loopback, micro
+from benchmarks import batch_dask, concurrency, loopback, micro, relay_cpu
 from benchmarks.compliance import check_compliance
 from benchmarks.contenders import chunked, ours_final, outcome
 from benchmarks.memory import bench_memory
@@ -27,6 +28,7 @@ from benchmarks.workloads import (
     many_small_answers,
     realistic_answer,
     realistic_events,
+    short_answer,
 )
 from textql_async.testing import render_script
 
@@ -51,6 +53,14 @@ class Config:
     coalesce_chunks: tuple[int, ...] = (64 << 10, 1 << 20, 4 << 20)
     slow_blocks: int = 10
     slow_pause: float = 0.001
+    dask_questions: int = 2000  # batch at scale: local:2 vs one process (0: skip)
+    relay_answers: int = 2_000  # the short answer, asks at once through gather
+    relay_rounds: int = 2  # interleaved rounds per child process
+    relay_repeats: int = 3  # child processes per loop (alternating loops)
+    relay_paced_levels: tuple[int, ...] = (1, 1_000)  # paced p99 on the other loops
+    small_chunk_sizes: tuple[int, ...] = (1, 16, 64)
+    small_chunk_blocks: tuple[int, int] = (2, 4)  # a 195 KB and a 728 KB answer
+    small_chunk_repeats: int = 3
 
 
 FULL = Config()
@@ -72,6 +82,14 @@ TINY = Config(
     coalesce_chunks=(4 << 10, 64 << 10),
     slow_blocks=2,
     slow_pause=0.0,
+    dask_questions=20,
+    relay_answers=20,
+    relay_rounds=1,
+    relay_repeats=1,
+    relay_paced_levels=(1, 2),
+    small_chunk_sizes=(64,),
+    small_chunk_blocks=(1, 2),
+    small_chunk_repeats=1,
 )
 
 
@@ -127,6 +145,48 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
     results["slow_consumer"]["bytes"] = len(slow)
     results["slow_consumer"]["events"] = len(slow_events)
 
+    _log(
+        f"relay cost per answer: the short answer x {config.relay_answers:,} through gather, "
+        "the big one in 64 KiB / 1 MiB / per-event writes, on "
+        + " and ".join(loop for loop in relay_cpu.LOOPS if relay_cpu.loop_available(loop))
+    )
+    short = short_answer()
+    with loopback.loopback_server({"short": short.streams[0], "big": w1.streams[0]}) as url:
+        results["relay"] = relay_cpu.bench_relay(
+            url,
+            n=config.relay_answers,
+            rounds=config.relay_rounds,
+            repeats=config.relay_repeats,
+            workloads=list(relay_cpu.WORKLOADS),
+        )
+        _log("  profiles of the relay workloads")
+        results["relay_profile"] = relay_cpu.profile_relay(
+            url, n=config.relay_answers, workloads=["short", "big@65536", "big@1048576"]
+        )
+    results["relay"].update(
+        short_bytes=short.size,
+        short_events=short.events,
+        big_bytes=w1.size,
+        big_blocks=w1.blocks,
+    )
+    paced = config.modes.get("paced")
+    if paced is not None:
+        results["relay_paced"] = {
+            loop: [
+                concurrency.run_level(n, **{**paced, "separate_server": True}, loop=loop)
+                for n in config.relay_paced_levels
+            ]
+            for loop in relay_cpu.LOOPS
+            if loop != "asyncio" and relay_cpu.loop_available(loop)
+        }
+
+    _log("small chunks: 1-, 16-, 64-byte pieces, fast path vs general path")
+    results["small_chunks"] = micro.bench_small_chunks(
+        tuple(realistic_answer(n).streams[0] for n in config.small_chunk_blocks),  # type: ignore[arg-type]
+        config.small_chunk_sizes,
+        repeats=config.small_chunk_repeats,
+    )
+
     _log("profile of the final path on workload 1")
     results["profile_final"] = micro.profile_top(partial(ours_final, chunked(w1.streams[0])))
 
@@ -164,12 +224,18 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
     results["prompt"] = {view: asyncio.run(prompt_delivery(view)) for view in PROMPT_VIEWS}
     results["compliance"] = check_compliance()
 
+    if config.dask_questions and importlib.util.find_spec("distributed") is not None:
+        _log(f"batch at scale: {config.dask_questions:,} questions, dask local:2 vs one process")
+        results["batch_dask"] = batch_dask.run(config.dask_questions)
+
     results["seconds"] = time.perf_counter() - started
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     if chart:
         write_chart(results, out / "ratios.png")
     write_markdown(results, out / "RESULTS.md", chart="ratios.png" if chart else None)
+    if "batch_dask" in results:
+        batch_dask.update_results(results["batch_dask"], out / "RESULTS.md")
     _log(f"wrote {out / 'RESULTS.md'} in {results['seconds']:.0f} s")
     return results
 

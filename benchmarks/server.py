@@ -2,7 +2,8 @@
 
 ``python -m benchmarks.server DIR`` serves ``GET /api/ana?query=NAME`` with the bytes of
 ``DIR/NAME.sse`` (``Content-Type: text/event-stream``, chunked transfer encoding, written in
-1 MiB pieces) and prints ``PORT <n>`` once it listens on 127.0.0.1. It checks no
+1 MiB pieces; ``query=NAME@N`` writes it in pieces of N bytes, ``query=NAME@event`` one write
+per event, as a real SSE server does) and prints ``PORT <n>`` once it listens on 127.0.0.1. It checks no
 credentials: it stands in for the network, not for TextQL. Requests are counted per name
 (``GET /count?query=NAME``).
 """
@@ -23,7 +24,19 @@ _PIECE = 1024 * 1024
 
 def build_app(directory: Path) -> web.Application:
     bodies: dict[str, bytes] = {}
+    events: dict[str, list[bytes]] = {}
     counts: Counter[str] = Counter()
+
+    def pieces(name: str, data: bytes, piece: str) -> list[memoryview] | list[bytes]:
+        if piece == "event":
+            if name not in events:
+                parts = data.split(b"\n\n")
+                tail = parts.pop()
+                events[name] = [part + b"\n\n" for part in parts] + ([tail] if tail else [])
+            return events[name]
+        size = int(piece) if piece else _PIECE
+        view = memoryview(data)
+        return [view[start : start + size] for start in range(0, len(data), size)]
 
     def body(name: str) -> bytes | None:
         if name not in bodies:
@@ -34,19 +47,18 @@ def build_app(directory: Path) -> web.Application:
         return bodies[name]
 
     async def ana(request: web.Request) -> web.StreamResponse:
-        name = request.query.get("query", "")
+        name, _, piece = request.query.get("query", "").partition("@")
         data = body(name)
         if data is None:
             return web.Response(status=404, text=f"no stream named {name!r}")
-        counts[name] += 1
+        counts[request.query.get("query", "")] += 1
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
         )
         await response.prepare(request)
         try:
-            view = memoryview(data)
-            for start in range(0, len(data), _PIECE):
-                await response.write(view[start : start + _PIECE])
+            for part in pieces(name, data, piece):
+                await response.write(part)
             await response.write_eof()
         except ConnectionError:
             pass  # the client left early (EventSource closes at done)

@@ -27,6 +27,7 @@ __all__ = [
     "many_small_answers",
     "realistic_answer",
     "realistic_events",
+    "short_answer",
     "small_answer_events",
 ]
 
@@ -209,6 +210,27 @@ def small_answer_events(index: int, *, seed: int = 2) -> list[Event]:
     return events
 
 
+def short_answer_events(*, seed: int = 4) -> list[Event]:
+    """The short answer a backend relays most often (2.7 KB, 23 events): a sentence of
+    thinking growing word by word, a Python block gaining a result, a short final answer."""
+    rng = random.Random(seed)
+    ids = [block_id(f"short-{seed}", n) for n in range(3)]
+    events = _header(f"short-chat-{seed}", 1, 2)
+    words = _sentence_words(rng, 9)
+    for n in range(2, 10):
+        events.append(("block", {"tag": "TextBlock", "id": ids[0], "contents": _join(words[:n])}))
+    code = "sales.groupby('store').revenue.sum()"
+    python: dict[str, Any] = {"tag": "PythonBlock", "id": ids[1], "contents": code}
+    events += [("block", {**python, "contents": code[:14]}), ("block", python)]
+    table = "store  revenue\nNew York  1,234,567\nBoston  987,654"
+    events.append(("block", {**python, "results": [{"tag": "TextResult", "contents": table}]}))
+    answer = _sentence_words(rng, 15)
+    for n in range(1, 16, 2):
+        events.append(("block", {"tag": "TextBlock", "id": ids[2], "contents": _join(answer[:n])}))
+    events.append(("message", "done"))
+    return events
+
+
 @dataclass(frozen=True)
 class Workload:
     """One or more complete Ana streams (bytes) and facts about them."""
@@ -264,6 +286,11 @@ def count_events(streams: tuple[bytes, ...]) -> tuple[int, int, int]:
 def realistic_answer(n_blocks: int = 200, *, seed: int = 1) -> Workload:
     """Workload 1: one realistic long answer (about 50 MB at 200 blocks)."""
     return _workload("realistic answer", iter([realistic_events(n_blocks, seed=seed)]))
+
+
+def short_answer(*, seed: int = 4) -> Workload:
+    """The short answer (one stream, 23 events, about 2.7 KB)."""
+    return _workload("short answer", iter([short_answer_events(seed=seed)]))
 
 
 def many_small_answers(n_answers: int = 10_000, *, seed: int = 2) -> Workload:

@@ -236,7 +236,7 @@ def test_keyboard_interrupt_is_quiet(
         coro.close()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_main.asyncio, "run", interrupted)
+    monkeypatch.setattr(_main, "run_loop", interrupted)
     assert main(["demo"]) == 130
     assert capsys.readouterr() == ("", "")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import weakref
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Protocol
@@ -49,6 +50,24 @@ class StreamRegistry(Protocol):
 class ResponseReader:
     """Reads one event-stream response for the stream object that owns it."""
 
+    __slots__ = (
+        "_idle_deadline",
+        "_loop",
+        "_opener",
+        "_opening",
+        "_owner",
+        "_reading",
+        "_registry",
+        "_response",
+        "_timeout",
+        "_timer",
+        "_total_deadline",
+        "closed",
+        "closed_by_client",
+        "size",
+        "what",
+    )
+
     def __init__(
         self,
         opener: Opener,
@@ -61,7 +80,9 @@ class ResponseReader:
         self._opener = opener
         self._timeout = timeout
         self.what = what  # "the Ana stream", "the chat stream": for messages
-        self._owner = owner
+        # weak: the owner holds this reader, and a cycle would leave every finished stream
+        # (response, fold, blocks) to the garbage collector instead of freeing it at once
+        self._owner = weakref.ref(owner)
         self._registry = registry
         self._response: aiohttp.ClientResponse | None = None
         self._opening = False
@@ -71,6 +92,7 @@ class ResponseReader:
         self._total_deadline = math.inf
         self._timer: asyncio.TimerHandle | None = None
         self._reading = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by open(): the clock
         self.size = 0  # body bytes read, for telemetry
 
     @property
@@ -99,7 +121,14 @@ class ResponseReader:
         """Seconds left of the total timeout (``None`` without one)."""
         if self._total_deadline == math.inf:
             return None
-        return max(0.0, self._total_deadline - anyio.current_time())
+        return max(0.0, self._total_deadline - self._now())
+
+    def _now(self) -> float:
+        """The event loop's clock (what anyio's ``current_time`` reads on asyncio)."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        return loop.time()
 
     async def open(self) -> None:
         """Send the request (with the transport's retries) under the idle and total deadlines."""
@@ -111,21 +140,24 @@ class ResponseReader:
             raise RuntimeError(f"{self.what} is being opened by another task")
         self._opening = True
         try:
-            now = anyio.current_time()
-            if self._timeout.total is not None:
-                self._total_deadline = now + self._timeout.total
+            self._loop = asyncio.get_running_loop()
             # each attempt's wait for headers is bounded by the idle timeout in the transport;
             # the whole opening (retries and backoff included) by the total timeout
-            with anyio.CancelScope(deadline=self._total_deadline) as scope:
-                response = await self._opener()
-            if scope.cancelled_caught:
-                raise APITimeoutError(f"{self.what} sent no response within the total timeout")
+            if self._timeout.total is None:
+                response = await self._opener()  # no scope to set up: nothing to bound
+            else:
+                self._total_deadline = self._now() + self._timeout.total
+                with anyio.CancelScope(deadline=self._total_deadline) as scope:
+                    response = await self._opener()
+                if scope.cancelled_caught:
+                    raise APITimeoutError(f"{self.what} sent no response within the total timeout")
             if self.closed:
                 response.close()
                 raise self.closed_error()
             self._response = response
-            if self._registry is not None:
-                self._registry.track(self._owner)
+            owner = self._owner()
+            if self._registry is not None and owner is not None:
+                self._registry.track(owner)
             self.event_arrived()
         finally:
             self._opening = False
@@ -136,23 +168,26 @@ class ResponseReader:
         Only a number changes here: the deadline timer notices the move when it fires.
         """
         idle = self._timeout.idle
-        self._idle_deadline = anyio.current_time() + idle if idle is not None else math.inf
+        self._idle_deadline = self._now() + idle if idle is not None else math.inf
 
     async def read(self) -> bytes:
         """The next chunk of the body; ``b""`` at its end.
 
         The idle and total deadlines are enforced by one timer per stream rather than a
         cancel scope per read: at tens of reads per answer and thousands of concurrent
-        answers, a scope per read was a measurable share of the CPU.
+        answers, a scope per read was a measurable share of the CPU. Bytes that already
+        arrived are returned at once (they count even past a deadline: a slow consumer),
+        with no clock read and no timer; the timer is armed only when a read must wait.
         """
         response = self._response
         assert response is not None
         content = response.content
         try:
-            if anyio.current_time() >= min(self._idle_deadline, self._total_deadline):
-                buffered = content.read_nowait()  # a slow consumer: what already arrived counts
-                if buffered or content.at_eof():
-                    return buffered
+            buffered = content.read_nowait()
+            if buffered or content.at_eof():
+                self.size += len(buffered)
+                return buffered
+            if self._now() >= min(self._idle_deadline, self._total_deadline):
                 raise _DeadlinePassed
             self._arm_timer()
             self._reading = True
@@ -180,7 +215,8 @@ class ResponseReader:
     def _arm_timer(self) -> None:
         deadline = min(self._idle_deadline, self._total_deadline)
         if self._timer is None and deadline != math.inf:
-            self._timer = asyncio.get_running_loop().call_at(deadline, self._deadline_check)
+            loop = self._loop or asyncio.get_running_loop()
+            self._timer = loop.call_at(deadline, self._deadline_check)
 
     def _deadline_check(self) -> None:
         """The timer fired: re-arm for a deadline that moved, or end the pending read."""
@@ -206,10 +242,27 @@ class ResponseReader:
         response = self._response
         if response is None:
             return
+        content = response.content
+        size = 0
+        try:
+            # the common case: the rest of the body (often nothing) already arrived
+            while not content.at_eof():
+                rest = content.read_nowait()
+                size += len(rest)
+                if not rest or size > _DRAIN_BYTES:
+                    break
+            else:
+                self.close(release=True)
+                return
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            self.close()
+            return
+        if size > _DRAIN_BYTES:
+            self.close()  # too much left to read: drop the connection instead
+            return
         reusable = False
         with anyio.move_on_after(_DRAIN_SECONDS):
             try:
-                size = 0
                 while size <= _DRAIN_BYTES:
                     rest = await response.content.read(_DRAIN_BYTES)
                     if not rest:
@@ -234,8 +287,9 @@ class ResponseReader:
             response.release()
         else:
             response.close()
-        if self._registry is not None:
-            self._registry.untrack(self._owner)
+        owner = self._owner()
+        if self._registry is not None and owner is not None:
+            self._registry.untrack(owner)
 
 
 class ReaderStream:
@@ -244,6 +298,19 @@ class ReaderStream:
 
     A stream adds its decoding and its views; :meth:`_attach` puts its state on an error.
     """
+
+    # slots: fewer objects per stream for the garbage collector, at thousands of streams
+    __slots__ = (
+        "__weakref__",
+        "_call",
+        "_entered",
+        "_error",
+        "_finished",
+        "_operation",
+        "_owns_call",
+        "_reader",
+        "_telemetry",
+    )
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ state, so :attr:`AnaStream.snapshot` is always right whichever one was used.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from textql_async._broadcast import Broadcaster
 from textql_async._config import Timeout
@@ -48,6 +48,8 @@ class AnaStream(ReaderStream):
     HTTP response at once.
     """
 
+    __slots__ = ("_chat_id_callbacks", "_coalesce", "_decoder", "_fold")
+
     def __init__(
         self,
         opener: Opener,
@@ -69,6 +71,7 @@ class AnaStream(ReaderStream):
         self._fold = AnaFold()
         self._decoder = AnaDecoder(self._fold, max_event_size)
         self._coalesce = coalesce
+        self._chat_id_callbacks: list[Callable[[str], object]] | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._reader.closed else ("done" if self._fold.done else "open")
@@ -98,6 +101,26 @@ class AnaStream(ReaderStream):
         """Whether Ana's ``done`` message arrived."""
         return self._fold.done
 
+    def on_chat_id(self, callback: Callable[[str], object]) -> None:
+        """Call ``callback(chat_id)`` once, as soon as Ana sends the chat id (before any block).
+
+        From then on the question exists server-side and its answer can be fetched
+        from the chat history, so this is the moment to record that it was asked
+        (the batch journal does). Called at once if the chat id already arrived.
+        """
+        chat_id = self._fold.chat_id
+        if chat_id is not None:
+            callback(chat_id)
+            return
+        if self._chat_id_callbacks is None:
+            self._chat_id_callbacks = []
+        self._chat_id_callbacks.append(callback)
+
+    def _chat_id_arrived(self, chat_id: str) -> None:
+        callbacks, self._chat_id_callbacks = self._chat_id_callbacks, None
+        for callback in callbacks or ():
+            callback(chat_id)
+
     # -- reading -----------------------------------------------------------------------------
 
     async def _next_updates(self, coalesce: bool) -> list[BlockUpdate] | None:
@@ -126,6 +149,8 @@ class AnaStream(ReaderStream):
                 updates = decoder.feed(chunk, coalesce=coalesce)
                 if fold.events != seen:
                     reader.event_arrived()  # keep-alive comments do not count
+                    if self._chat_id_callbacks is not None and fold.chat_id is not None:
+                        self._chat_id_arrived(fold.chat_id)
                 if updates and self._call is not None:
                     self._call.first_block()
                 if fold.done:

@@ -20,6 +20,7 @@ import anyio
 import msgspec
 
 from textql_async._config import Settings, Timeout
+from textql_async._deadline import deadline
 from textql_async._exceptions import (
     CONNECT_CODE_ERRORS,
     CONNECT_RETRY_CODES,
@@ -321,7 +322,8 @@ class Transport:
         while True:
             if self._closed:
                 raise APIConnectionError("the client is closed")
-            log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
+            if log.isEnabledFor(logging.DEBUG):  # the redacted copy only when it is logged
+                log.debug("-> %s %s headers=%s", method, path, redact_headers(all_headers))
             info: RequestInfo | None = None
             if self._on_request or self._on_response:
                 info = RequestInfo(
@@ -335,7 +337,7 @@ class Transport:
                     await hook(info)
             sent = time.perf_counter()
             try:
-                with anyio.fail_after(header_timeout) if header_timeout else _nullcontext():
+                with deadline(header_timeout or None):  # one timer, no anyio scope per request
                     response = await session.request(
                         method,
                         url,

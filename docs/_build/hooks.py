@@ -29,6 +29,7 @@ PUBLIC_MODULES = {
     "textql_async": None,  # split by defining module, see GROUPS
     "textql_async.sync": ("sync", "Sync facade: textql_async.sync"),
     "textql_async.testing": ("testing", "Testing kit: textql_async.testing"),
+    "textql_async.distributed": ("distributed", "Batch on Dask: textql_async.distributed"),
     "textql_async.sansio.sse": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.fold": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),

@@ -62,6 +62,12 @@ def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
             assert level["blocks"] == 4 * level["streams"]
     slow = results["slow_consumer"]["views"]
     assert slow["async for (every version)"]["items"] == results["slow_consumer"]["block_events"]
+    assert "## Relay cost per answer, asyncio and uvloop" in markdown
+    for loop in results["relay"]["loops"]:
+        for workload in results["relay"]["workloads"]:
+            for contender in ("raw", "floor", "ask"):
+                assert results["relay"]["times"][loop][workload][contender]["cpu"]
+    assert {row["chunk"] for row in results["small_chunks"]["rows"]} == {64}
     compliance = results["compliance"]["parsers"]["ours (SSEDecoder)"]
     assert [case for case, ok in compliance.items() if not ok] == [
         results["compliance"]["tolerance_case"]

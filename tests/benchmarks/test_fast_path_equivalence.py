@@ -165,8 +165,10 @@ def ana_streams(draw: st.DrawFn) -> bytes:
 def chunked_streams(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     data = draw(ana_streams())
     cuts = sorted(draw(st.sets(st.integers(1, max(1, len(data) - 1)), max_size=8)))
-    if draw(st.integers(0, 3)) == 0:
-        step = draw(st.integers(1, 7))
+    roll = draw(st.integers(0, 5))
+    if roll <= 1:
+        # small pieces, as a slow network or a proxy delivers them (the linear-time tail)
+        step = draw(st.integers(1, 7)) if roll == 0 else draw(st.sampled_from([1, 16, 64]))
         cuts = list(range(step, len(data), step))
     bounds = [0, *cuts, len(data)]
     return data, [data[a:b] for a, b in pairwise(bounds) if b > a]
@@ -269,3 +271,57 @@ def test_invalid_utf8_after_the_first_event_matches_the_general_path(coalesce: b
     _per_chunk, fold = _fast(chunks, coalesce)
     assert fold.snapshot == reference.snapshot
     assert fold.snapshot.answer == "caf\ufffd \ufffd ok"
+
+
+def _growing_text_stream(sizes: list[int]) -> bytes:
+    events = [b'event: chatId\ndata: "c"\n\n']
+    for size in sizes:
+        block = {"tag": "TextBlock", "id": "t", "contents": "w" * size}
+        events.append(b"event: block\ndata: " + msgspec.json.encode(block) + b"\n\n")
+    events.append(b'event: message\ndata: "done"\n\n')
+    return b"".join(events)
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+@pytest.mark.parametrize("size", [1, 16, 64])
+def test_big_events_in_small_pieces_match_the_general_path(size: int, coalesce: bool) -> None:
+    # events of a few KB (held in the fast path's tail) and one past its 64 KiB limit
+    # (handed to the SSE decoder mid-event), every piece a few bytes
+    data = _growing_text_stream([10, 3_000, 20_000, 70_000, 5, 40_000])
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    expected, reference = _reference(chunks)
+    per_chunk, fold = _fast(chunks, coalesce)
+    assert fold.snapshot == reference.snapshot
+    assert fold.done
+    want = expected if not coalesce else [_coalesced(updates) for updates in expected]
+    assert per_chunk == want  # each update in the chunk that completed it: prompt
+
+
+def test_a_blank_line_split_across_two_pieces_ends_the_event_at_once() -> None:
+    decoder = AnaDecoder()
+    decoder.feed(b'event: chatId\ndata: "c"\n\n')
+    head = b'event: block\ndata: {"tag":"TextBlock","contents":"x","id":"a"}\n'
+    assert decoder.feed(head) == []
+    assert decoder.pending
+    updates = decoder.feed(b"\n")
+    assert [u.block.id for u in updates] == ["a"]
+    assert not decoder.pending
+
+
+def test_plain_metadata_takes_no_general_path() -> None:
+    """Ana's plain metadata (first three events, done) are read without the SSE decoder,
+    and give the same answer as the general path."""
+    data = (
+        b'event: chatId\ndata: "c-1"\n\nevent: userMsgId\ndata: 7\n\n'
+        b'event: assistantMsgId\ndata: "8"\n\n'
+        b'event: block\ndata: {"tag":"TextBlock","contents":"hi","id":"a"}\n\n'
+        b'event: message\ndata: "done"\n\n'
+    )
+    decoder = AnaDecoder()
+    updates = decoder.feed(data)
+    assert decoder.slow_chunks == 0
+    _expected, reference = _reference([data])
+    assert decoder.fold.snapshot == reference.snapshot
+    snapshot = decoder.fold.snapshot
+    assert (snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id) == ("c-1", 7, 8)
+    assert snapshot.done and [u.block.id for u in updates] == ["a"]

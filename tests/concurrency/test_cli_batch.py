@@ -166,6 +166,7 @@ async def test_progress_bar_on_a_terminal(
     assert code == 0
     text = screen.getvalue()
     assert "asking Ana" in text and "4/4" in text and "0 failed" in text
+    assert "0 recovered" in text and "/s" in text  # and the answers a second
     assert (
         capsys.readouterr().err.strip()
         == "4 answered, 0 failed, 1 skipped (answered in " + str(out) + " before)"

@@ -242,8 +242,9 @@ async def test_sse_relay_browser_leaving_closes_the_upstream() -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(relative: str) -> AsyncIterator[str]:
-    """Run an example server on its embedded fake and a free port; yield its URL."""
+async def running(relative: str, lines: list[str] | None = None) -> AsyncIterator[str]:
+    """Run an example server on its embedded fake and a free port; yield its URL (and put
+    what it printed before it into ``lines``)."""
     env = {**os.environ, "TEXTQL_API_KEY": "", "TEXTQL_MEMBER_ID": "", "TEXTQL_BASE_URL": ""}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -263,6 +264,8 @@ async def running(relative: str) -> AsyncIterator[str]:
             while url is None:
                 line = (await process.stdout.readline()).decode()
                 assert line, "the example exited before printing its URL"
+                if lines is not None:
+                    lines.append(line.strip())
                 if "open http://" in line:
                     url = line.split("open ", 1)[1].strip()
         yield url
@@ -301,3 +304,19 @@ async def test_sse_relay_main_runs_on_its_embedded_fake() -> None:
         "OntologyBlock",
         "TextBlock",
     ]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("relative", ["sse_relay.py", "websocket_relay/app.py"])
+async def test_relay_examples_run_on_uvloop_when_it_is_installed(relative: str) -> None:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        expected = "event loop: asyncio"
+    else:
+        expected = "event loop: uvloop"
+    lines: list[str] = []
+    async with running(relative, lines) as url, aiohttp.ClientSession() as session:
+        async with session.get(url) as page:
+            assert page.status == 200
+    assert expected in lines

@@ -520,6 +520,73 @@ def test_id_value_keeps_inner_and_trailing_spaces() -> None:
     assert events[0].id == " a b "
 
 
+def test_id_of_an_event_cut_off_by_the_end_does_not_count() -> None:
+    # the WHATWG rule (web-platform-tests): the last event id moves only at dispatch
+    decoder = SSEDecoder()
+    events = decoder.feed(b"retry:1000\ndata:test1\n\nid:test\ndata:test2\n")
+    assert pairs(events) == [("message", "test1")]
+    assert decoder.last_event_id == ""
+    assert decoder.close() == []
+    assert decoder.last_event_id == ""
+
+
+def test_id_counts_only_when_its_blank_line_arrives() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n") == [
+        ServerSentEvent("message", "a", "1")
+    ]
+    assert decoder.last_event_id == "1"
+    assert decoder.feed(b"\n") == [ServerSentEvent("message", "b", "2")]
+    assert decoder.last_event_id == "2"
+
+
+def test_id_of_a_discarded_event_does_not_leak_into_later_events() -> None:
+    decoder = SSEDecoder()
+    decoder.feed(b"id: 1\ndata: a\n\nid: lost\ndata: b\n")
+    decoder.close()
+    events = decoder.feed(b"data: c\n\n")
+    assert [e.id for e in events] == ["1"]
+    assert decoder.last_event_id == "1"
+
+
+@pytest.mark.parametrize("size", [1, 2, 5])
+def test_last_event_id_the_same_in_any_chunking(size: int) -> None:
+    stream = b"id: 1\ndata: a\n\nid: 2\n\nid: 3\ndata: c\n"
+    decoder = SSEDecoder()
+    for start in range(0, len(stream), size):
+        decoder.feed(stream[start : start + size])
+    decoder.close()
+    assert decoder.last_event_id == "2"
+
+
+def test_retry_in_a_block_without_data_is_kept() -> None:
+    decoder = SSEDecoder()
+    events = decoder.feed(b"retry: 2500\n\ndata: x\n\n")
+    assert pairs(events) == [("message", "x")]
+    assert events[0].retry == 2500
+    assert decoder.retry == 2500
+
+
+def test_retry_is_stream_state_across_blocks() -> None:
+    decoder = SSEDecoder()
+    assert decoder.retry is None
+    events = decoder.feed(b"retry: 5\ndata: a\n\ndata: b\n\nretry: 7\ndata: c\n\n")
+    assert [e.retry for e in events] == [5, 5, 7]
+    assert decoder.retry == 7
+    decoder.feed(b"retry: nope\ndata: d\n")  # invalid: ignored; then the event is cut off
+    decoder.close()
+    assert decoder.retry == 7
+    assert decoder.feed(b"data: e\n\n")[0].retry == 7
+
+
+def test_retry_applies_at_once_even_in_an_event_cut_off() -> None:
+    # the spec sets the reconnection time when the field is read, not at dispatch
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\nretry: 3000\ndata: lost\n")
+    decoder.close()
+    assert decoder.retry == 3000
+
+
 def test_retry_digits() -> None:
     events = decode_one(b"retry: 1500\ndata: x\n\n")
     assert events[0].retry == 1500

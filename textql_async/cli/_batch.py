@@ -3,30 +3,43 @@
 ``textql-async batch questions.txt --concurrency 16 --out answers.jsonl`` reads one question
 per line (blank lines are skipped), asks them through ``client.ana.batch`` and appends a JSON
 line ``{"index", "question", "chat_id", "answer", "error", "recovered"}`` to the out file (or
-stdout) as each one completes, flushed at once. A rerun skips the questions the out file
-already answered, so an interrupted or partly failed batch is finished by running it again.
-A rich progress bar shows on a terminal (stderr); otherwise the command is quiet.
+stdout) as each one completes, flushed at once. With ``--out``, a journal
+(``OUT.journal``, see :mod:`textql_async._journal`) records each question's chat id the
+moment it arrives, so a rerun skips what the out file answered, recovers from the chat
+history what was started, and asks Ana only the questions that never reached a chat id.
+``--dask ADDRESS`` (or ``local:N``) runs the same batch on a Dask cluster
+(:mod:`textql_async.distributed`). A rich progress bar shows on a terminal (stderr);
+otherwise the command is quiet.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import asyncio
+import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from textql_async._batch import BatchItem
 from textql_async._client import AsyncTextQL
-from textql_async._exceptions import APITimeoutError, StreamError, TextQLError
+from textql_async._exceptions import TextQLError
+from textql_async._journal import (
+    BatchCounts,
+    BatchSink,
+    answered_questions,
+    plan_batch,
+    result_line,
+)
+from textql_async._journaled import BatchInterrupted, Recovery, Work, journaled_batch, work_of
 from textql_async.cli._output import has_rich
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
 __all__ = [
     "BatchFailedError",
@@ -53,6 +66,14 @@ class BatchOptions:
     concurrency: int = 8
     rate: float | None = None
     dataset: str | None = None
+    dask: str | None = None
+    recover_timeout: float = 120.0
+    recover_stable_for: float | None = None
+
+    @property
+    def recovery(self) -> Recovery:
+        """How started questions are read from the chat history."""
+        return Recovery(self.recover_timeout, self.recover_stable_for)
 
 
 def _positive_int(text: str) -> int:
@@ -80,7 +101,8 @@ def add_batch_parser(
         help="ask every question of a file at once; JSON lines out as they complete",
         description="Ask Ana every question of QUESTIONS (one per line; - for stdin). Each "
         "answer is written as one JSON line as soon as it completes; a rerun skips the "
-        "questions the out file already answered.",
+        "questions the out file already answered and recovers (never re-asks) the ones "
+        "its journal says were started.",
     )
     batch.add_argument("questions", metavar="QUESTIONS", help="a text file, one question a line")
     batch.add_argument(
@@ -91,7 +113,8 @@ def add_batch_parser(
         type=_positive_int,
         default=8,
         metavar="N",
-        help="questions in flight at once (default: %(default)s)",
+        help="questions in flight at once, over the whole cluster with --dask "
+        "(default: %(default)s)",
     )
     batch.add_argument(
         "--rate",
@@ -100,11 +123,41 @@ def add_batch_parser(
         help="cap on questions started a second",
     )
     batch.add_argument("--dataset", help="dataset to ask about")
+    batch.add_argument(
+        "--recover-timeout",
+        type=_positive_float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to read a started question's answer from its chat history "
+        "(default: %(default)s)",
+    )
+    batch.add_argument(
+        "--recover-stable-for",
+        type=_positive_float,
+        metavar="SECONDS",
+        help="how long a recovered answer must stay unchanged to count as complete, "
+        "when nothing else proves it (default: the SDK's, 30)",
+    )
+    batch.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on Dask: a scheduler address (tcp://host:8786) or local:N for a local "
+        "cluster of N worker processes (needs the dask extra and --out)",
+    )
 
 
 def batch_options(args: argparse.Namespace) -> BatchOptions:
     """The options of a parsed ``batch`` command line."""
-    return BatchOptions(args.questions, args.out, args.concurrency, args.rate, args.dataset)
+    return BatchOptions(
+        args.questions,
+        args.out,
+        args.concurrency,
+        args.rate,
+        args.dataset,
+        args.dask,
+        args.recover_timeout,
+        args.recover_stable_for,
+    )
 
 
 def read_questions(path: str) -> list[str]:
@@ -120,53 +173,10 @@ def read_questions(path: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def answered_questions(path: str) -> set[str]:
-    """The questions ``path`` (a previous run's out file) holds an answer for, not an error."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            lines = file.read().splitlines()
-    except FileNotFoundError:
-        return set()
-    except OSError as exc:
-        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
-    done: set[str] = set()
-    for line in lines:
-        try:
-            obj = json.loads(line)
-        except ValueError:  # a line cut short by an interrupted run: ask again
-            continue
-        if (
-            isinstance(obj, dict)
-            and obj.get("error") is None
-            and isinstance(obj.get("question"), str)
-        ):
-            done.add(obj["question"])
-    return done
-
-
 def record(item: BatchItem, index: int) -> dict[str, Any]:
     """The JSON line for one answered (or failed) question."""
     question = item.query if isinstance(item.query, str) else item.query["query"]
-    if item.result is not None:
-        result = item.result
-        return {
-            "index": index,
-            "question": question,
-            "chat_id": result.chat_id,
-            "answer": result.answer,
-            "error": None,
-            "recovered": result.recovered,
-        }
-    error = item.error
-    snapshot = error.snapshot if isinstance(error, (StreamError, APITimeoutError)) else None
-    return {
-        "index": index,
-        "question": question,
-        "chat_id": snapshot.chat_id if snapshot is not None else None,
-        "answer": None,
-        "error": f"{type(error).__name__}: {error}",
-        "recovered": False,
-    }
+    return result_line(index, question, item.result, item.error)
 
 
 def is_interactive() -> bool:
@@ -188,33 +198,8 @@ def make_progress_console() -> Console:
 
 
 @contextmanager
-def _output(path: str | None) -> Iterator[IO[str] | None]:
-    if path is None:
-        yield None  # sys.stdout, looked up at each write (rich may redirect it)
-        return
-    needs_newline = (
-        os.path.exists(path) and os.path.getsize(path) > 0 and not _ends_with_newline(path)
-    )
-    with open(path, "a", encoding="utf-8") as file:
-        if needs_newline:
-            file.write("\n")
-        yield file
-
-
-def _ends_with_newline(path: str) -> bool:
-    with open(path, "rb") as file:
-        file.seek(-1, os.SEEK_END)
-        return file.read(1) == b"\n"
-
-
-def _write(file: IO[str] | None, obj: dict[str, Any]) -> None:
-    target = file if file is not None else sys.stdout
-    target.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    target.flush()
-
-
-@contextmanager
-def _progress_bar(total: int) -> Iterator[Progress | None]:
+def progress_bar(total: int) -> Iterator[Callable[[BatchCounts], None] | None]:
+    """A rich bar on a terminal (done / failed / recovered, answers a second); else ``None``."""
     if not (total and is_interactive() and has_rich()):
         yield None
         return
@@ -232,6 +217,8 @@ def _progress_bar(total: int) -> Iterator[Progress | None]:
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("[red]{task.fields[failed]} failed"),
+        TextColumn("[cyan]{task.fields[recovered]} recovered"),
+        TextColumn("{task.fields[speed]}/s"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=make_progress_console(),
@@ -239,40 +226,96 @@ def _progress_bar(total: int) -> Iterator[Progress | None]:
         redirect_stdout=_stdout_is_terminal(),
     )
     with progress:
-        progress.add_task("batch", total=total, failed=0)
-        yield progress
+        task = progress.add_task("batch", total=total, failed=0, recovered=0, speed="0.0")
+
+        def update(counts: BatchCounts) -> None:
+            elapsed = progress.tasks[0].elapsed or 0.0
+            speed = f"{counts.done / elapsed:.1f}" if elapsed > 0 else "0.0"
+            progress.update(
+                task,
+                completed=counts.done,
+                failed=counts.failed,
+                recovered=counts.recovered,
+                speed=speed,
+            )
+
+        yield update
+
+
+def summarize(counts: BatchCounts, skipped: int, out: str | None) -> None:
+    """Print the one-line summary on a terminal; raise :class:`BatchFailedError` if any failed."""
+    if is_interactive():
+        where = f" in {out}" if out else ""
+        recovered = f", {counts.recovered} recovered" if counts.recovered else ""
+        print(
+            f"{counts.answered + counts.recovered} answered{recovered}, {counts.failed} failed, "
+            f"{skipped} skipped (answered{where} before)",
+            file=sys.stderr,
+        )
+    if counts.failed:
+        where = out or "the output"
+        raise BatchFailedError(
+            f"{counts.failed} of {counts.total} questions failed (see their error in {where}); "
+            "run the same command again to retry only those"
+        )
 
 
 async def run_batch_command(client: AsyncTextQL, options: BatchOptions) -> None:
-    """Ask every question not answered yet; raise :class:`BatchFailedError` if any failed."""
+    """Finish the batch (ask, recover, skip); raise :class:`BatchFailedError` if any failed."""
+    if options.dask is not None:
+        from textql_async.cli._dask import run_dask_batch
+
+        await run_dask_batch(client, options)
+        return
     questions = read_questions(options.questions)
-    done = answered_questions(options.out) if options.out is not None else set()
-    todo = [(index, q) for index, q in enumerate(questions) if q not in done]
-    ask_kwargs: dict[str, Any] = {}
+    plan = plan_batch(questions, options.out)
+    works = [Work(i, questions[i], plan.recover.get(i)) for i in plan.todo]
+    ask_args: dict[str, Any] = {}
     if options.dataset is not None:
-        ask_kwargs["dataset"] = options.dataset
-    failed = 0
-    batch = client.ana.batch(
-        [q for _, q in todo], concurrency=options.concurrency, rate=options.rate, **ask_kwargs
-    )
-    with _output(options.out) as file, _progress_bar(len(todo)) as bar:
+        ask_args["dataset"] = options.dataset
+    stop = anyio.Event()
+    with progress_bar(len(works)) as bar, BatchSink.open(
+        options.out, len(works), bar
+    ) as sink, _graceful_interrupt(stop):
+        batch = journaled_batch(
+            client.ana,
+            works,
+            concurrency=options.concurrency,
+            rate=options.rate,
+            ask_args=ask_args,
+            on_started=sink.started if options.out is not None else None,
+            recovery=options.recovery,
+            stop=stop,
+        )
         async with aclosing(batch):  # leaving early cancels the questions in flight at once
             async for item in batch:
-                _write(file, record(item, todo[item.index][0]))
-                if not item.ok:
-                    failed += 1
-                if bar is not None:
-                    bar.update(bar.task_ids[0], advance=1, failed=failed)
-    if is_interactive():
-        skipped = len(questions) - len(todo)
-        where = f" in {options.out}" if options.out else ""
-        print(
-            f"{len(todo) - failed} answered, {failed} failed, {skipped} skipped (answered{where} before)",
-            file=sys.stderr,
-        )
-    if failed:
-        where = options.out or "the output"
-        raise BatchFailedError(
-            f"{failed} of {len(todo)} questions failed (see their error in {where}); "
-            "run the same command again to retry only those"
-        )
+                if isinstance(item.error, BatchInterrupted):
+                    continue  # journaled as started (a rerun recovers it) or never asked
+                work = work_of(item)
+                sink.result(result_line(work.index, work.query, item.result, item.error))
+    if stop.is_set():
+        raise KeyboardInterrupt
+    summarize(sink.counts, len(plan.skipped), options.out)
+
+
+@contextmanager
+def _graceful_interrupt(stop: anyio.Event) -> Iterator[None]:
+    """The first Ctrl-C sets ``stop`` (nothing new is asked; questions in flight end once
+    their chat id is journaled); a second one cancels at once."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def interrupted() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()
+        stop.set()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)

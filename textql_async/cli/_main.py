@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Coroutine, Sequence
@@ -22,6 +21,7 @@ from textql_async.cli._ask import AskOptions, choose_mode, run_ask
 from textql_async.cli._batch import add_batch_parser, batch_options, run_batch_command
 from textql_async.cli._fake import DEMO_DELAY, DEMO_QUESTION, run_demo, run_fake_server
 from textql_async.cli._history import run_chats, run_messages
+from textql_async.cli._loop import run as run_loop
 
 __all__ = ["build_parser", "main"]
 
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secret = getattr(args, "api_key", None) or os.environ.get(ENV_API_KEY)
     try:
-        asyncio.run(_command(args))
+        run_loop(_command(args))  # uvloop when the speed extra is installed
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

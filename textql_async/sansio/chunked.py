@@ -4,11 +4,14 @@ At tens of thousands of events per answer, per-event Python work is the cost
 that matters. Most of an Ana stream is a run of events of exactly one shape,
 ``event: block\\ndata: <json>\\n\\n``. For a run of complete events of that shape
 (verified with C-level ``bytes`` operations), the block payloads are handed to
-msgspec in ONE call per chunk, as JSON lines. Anything else (CR line endings,
-comments, multi-line data, other event names, a malformed or unknown block)
-goes through :class:`SSEDecoder` and :meth:`AnaFold.feed` event by event, so
-both paths give exactly the same results (a property test feeds both the same
-streams).
+msgspec in ONE call per chunk, as JSON lines. Ana's plain two-line metadata
+events (``chatId``, ``userMsgId``, ``assistantMsgId``, ``done``) are read with a
+few ``bytes`` operations. Anything else (CR line endings, comments, multi-line
+data, other event names, a malformed or unknown block) goes through
+:class:`SSEDecoder` and :meth:`AnaFold.feed` event by event, so both paths give
+exactly the same results (a property test feeds both the same streams, in any
+chunking down to single bytes). The cost is linear in the bytes whatever the
+chunking: a partial event waits in a ``bytearray`` and only new bytes are scanned.
 
 With ``coalesce=True`` only the newest version of each block id in a chunk is
 decoded into a Struct: a consumer slower than the network does not pay for
@@ -41,7 +44,10 @@ __all__ = ["AnaDecoder"]
 
 _PREFIX = b"event: block\ndata: "
 _SEPARATOR = b"\n\n" + _PREFIX  # one event's end and the next event's start
-_SHRINK = len(_SEPARATOR) - 1  # bytes saved per separator replaced by one newline
+_LF = 0x0A
+_BOM_FIRST = 0xEF  # the first byte of a UTF-8 byte order mark
+# metadata event names read without the SSE decoder when their event has the plain shape
+_PLAIN_NAMES = {name.encode(): name for name in ("chatId", "userMsgId", "assistantMsgId", "message")}
 _MAX_TAIL = 64 * 1024  # a partial event longer than this is buffered by the SSE decoder
 
 
@@ -74,13 +80,23 @@ class AnaDecoder:
     message: later bytes are ignored.
     """
 
-    __slots__ = ("_fast", "_fold", "_max", "_sse", "_tail", "fast_chunks", "slow_chunks")
+    __slots__ = (
+        "_fast",
+        "_fold",
+        "_max",
+        "_sse",
+        "_tail",
+        "_tail_limit",
+        "fast_chunks",
+        "slow_chunks",
+    )
 
     def __init__(self, fold: AnaFold | None = None, max_event_size: int = DEFAULT_MAX_EVENT_SIZE):
         self._fold = fold if fold is not None else AnaFold()
         self._sse = SSEDecoder(max_event_size)
         self._max = max_event_size
-        self._tail = b""  # fast mode: the bytes after the last complete event
+        self._tail_limit = min(_MAX_TAIL, max_event_size)
+        self._tail = bytearray()  # fast mode: the bytes after the last complete event
         self._fast = False  # the SSE decoder is idle at an event boundary and we hold the tail
         #: how many chunks (regions) took the fast path and the general path (for benchmarks)
         self.fast_chunks = 0
@@ -98,7 +114,7 @@ class AnaDecoder:
 
     def close(self) -> None:
         """End of stream: an unterminated last event is discarded, as the SSE spec says."""
-        self._tail = b""
+        self._tail = bytearray()
         self._sse.close()
 
     def feed(self, chunk: bytes, *, coalesce: bool = False) -> list[BlockUpdate]:
@@ -107,27 +123,36 @@ class AnaDecoder:
             return []
         if not self._fast:
             return self._enter_fast(chunk, coalesce)
-        buffer = self._tail + chunk if self._tail else chunk
-        if b"\r" in chunk:
+        tail = self._tail
+        if chunk.find(b"\r") >= 0:  # (faster than ``in`` for bytes)
             # CR line endings need the pending-CR rules: hand everything to the SSE decoder.
-            self._tail = b""
+            self._tail = bytearray()
             self._fast = False
-            return self._slow(buffer, coalesce)
-        end = buffer.rfind(b"\n\n")
+            return self._slow(bytes(tail) + chunk if tail else chunk, coalesce)
+        # Only the new chunk is scanned (and the one byte before it): with small chunks a
+        # rescan of the buffered tail per feed would be quadratic in an event's size.
+        end = chunk.rfind(b"\n\n")
         if end < 0:
-            if len(buffer) > min(_MAX_TAIL, self._max):
-                # a big event arriving in pieces: the SSE decoder buffers it in linear time
-                # (and enforces max_event_size); _enter_fast resumes at the next boundary
-                self._tail = b""
-                self._fast = False
-                return self._slow(buffer, coalesce)
-            self._tail = buffer
-            return []
+            if tail and tail[-1] == _LF and chunk[0] == _LF:
+                end = -1  # the blank line straddles the two chunks
+            else:
+                tail += chunk  # amortized O(len(chunk)): a bytearray grows in place
+                if len(tail) > self._tail_limit:
+                    # a big event arriving in pieces: the SSE decoder buffers it in linear
+                    # time (and enforces max_event_size); _enter_fast resumes at a boundary
+                    self._tail = bytearray()
+                    self._fast = False
+                    return self._slow(bytes(tail), coalesce)
+                return []
         end += 2
-        if end == len(buffer):
-            region, self._tail = buffer, b""
+        if tail:
+            region = bytes(tail) + chunk[:end]
+            self._tail = bytearray(chunk[end:])
+        elif end == len(chunk):
+            region = chunk
         else:
-            region, self._tail = buffer[:end], buffer[end:]
+            region = chunk[:end]
+            self._tail = bytearray(chunk[end:])
         if len(region) > self._max:
             return self._slow(region, coalesce)
         return self._region(region, coalesce)
@@ -141,8 +166,8 @@ class AnaDecoder:
         if not region.startswith(_PREFIX):
             cut = region.find(_SEPARATOR) + 2  # where the first plain block event starts
             if cut < 2:
-                return self._slow(region, coalesce)
-            head = self._slow(region[:cut], coalesce)
+                return self._general(region, coalesce)
+            head = self._general(region[:cut], coalesce)
             if self._fold.done:
                 return head
             return _join(head, self._region(region[cut:], coalesce), coalesce)
@@ -152,7 +177,7 @@ class AnaDecoder:
             if fast is None:
                 return self._slow(region, coalesce)
             self.fast_chunks += 1
-            return _join(fast, self._slow(region[last:], coalesce), coalesce)
+            return _join(fast, self._general(region[last:], coalesce), coalesce)
         fast = self._fast_region(region, coalesce)
         if fast is None:
             return self._slow(region, coalesce)
@@ -162,6 +187,11 @@ class AnaDecoder:
     def _enter_fast(self, chunk: bytes, coalesce: bool) -> list[BlockUpdate]:
         """General path up to the first event boundary of ``chunk``; fast mode after it."""
         sse = self._sse
+        if not sse._started and not sse._head and chunk[0] != _BOM_FIRST:
+            sse._started = True  # no byte order mark can follow: nothing to strip
+        if sse._started and not sse.pending and not sse._pending_cr:
+            self._fast = True  # the SSE decoder is idle at an event boundary
+            return self.feed(chunk, coalesce=coalesce)
         split = -1
         if not sse._pending_cr and b"\r" not in chunk:
             split = chunk.find(b"\n\n")
@@ -183,6 +213,38 @@ class AnaDecoder:
         updates += more
         return _newest_per_slot(updates) if coalesce else updates
 
+    def _general(self, region: bytes, coalesce: bool) -> list[BlockUpdate]:
+        """Complete events that are not plain block events (fast mode: LF only, the SSE
+        decoder idle at an event boundary).
+
+        Plain two-line metadata events (``event: chatId\\ndata: ...``: Ana's first three and
+        its ``done``) are read with a few ``bytes`` operations, as the SSE decoder would
+        read them: no ``id``, ``retry`` or other field, one data line, so its state does not
+        change. The first event of any other shape and everything after it go through it.
+        """
+        fold = self._fold
+        updates: list[BlockUpdate] = []
+        pos = 0
+        size = len(region)
+        while pos < size and region.startswith(b"event: ", pos):
+            line_end = region.find(b"\n", pos + 7)
+            name = _PLAIN_NAMES.get(region[pos + 7 : line_end])
+            if name is None or not region.startswith(b"data: ", line_end + 1):
+                break
+            end = region.find(b"\n", line_end + 7)
+            if end < 0 or not region.startswith(b"\n\n", end):
+                break
+            update = fold.feed(name, region[line_end + 7 : end].decode("utf-8", "replace"))
+            pos = end + 2
+            if update is not None:
+                updates.append(update)
+            elif fold.done:
+                self._tail = bytearray()
+                return updates
+        if pos == size:
+            return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
+        return _join(updates, self._slow(region[pos:] if pos else region, coalesce), coalesce)
+
     # -- the general path ---------------------------------------------------------------------
 
     def _slow(self, data: bytes, coalesce: bool) -> list[BlockUpdate]:
@@ -201,7 +263,7 @@ class AnaDecoder:
             if update is not None:
                 updates.append(update)
             elif fold.done:
-                self._tail = b""
+                self._tail = bytearray()
                 break
         return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
 
@@ -209,9 +271,10 @@ class AnaDecoder:
 
     def _fast_region(self, region: bytes, coalesce: bool) -> list[BlockUpdate] | None:
         """Decode a run of plain block events in one msgspec call; ``None`` if it is not one."""
-        joined = region.replace(_SEPARATOR, b"\n")
-        events = (len(region) - len(joined)) // _SHRINK + 1
-        payload = memoryview(joined)[len(_PREFIX) :]
+        # split + join: one search pass (``replace`` with a shorter replacement makes two)
+        parts = region.split(_SEPARATOR)
+        events = len(parts)
+        payload = memoryview(b"\n".join(parts) if events > 1 else region)[len(_PREFIX) :]
         try:
             blocks: list[Any] = (_lazy_lines if coalesce else _full_lines).decode_lines(payload)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):

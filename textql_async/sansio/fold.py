@@ -32,7 +32,7 @@ __all__ = ["AnaFold", "BlockUpdate", "Snapshot"]
 _json = msgspec.json.Decoder()
 
 
-class BlockUpdate(msgspec.Struct, frozen=True):
+class BlockUpdate(msgspec.Struct, frozen=True, gc=False):
     """One block version: its slot ``index``, the ``block``, and whether the slot is new."""
 
     index: int
@@ -40,7 +40,7 @@ class BlockUpdate(msgspec.Struct, frozen=True):
     is_new: bool
 
 
-class Snapshot(msgspec.Struct, frozen=True):
+class Snapshot(msgspec.Struct, frozen=True, gc=False):
     """The answer so far: every block in first-appearance order, newest version of each."""
 
     blocks: tuple[Block, ...] = ()

@@ -32,7 +32,9 @@ class ServerSentEvent(msgspec.Struct, frozen=True, gc=False):
 
     ``id`` is the stream's last event id when the event was dispatched (it
     persists across events, as the spec says); ``None`` until any ``id`` field
-    was seen. ``retry`` is the reconnection time the event's block carried, if any.
+    was seen. ``retry`` is the stream's reconnection time (ms) when the event was
+    dispatched: stream state set by the last valid ``retry`` field, in this block or
+    an earlier one (even one without data); ``None`` until any was seen.
     """
 
     event: str = "message"
@@ -54,6 +56,7 @@ class SSEDecoder:
         "_data_size",
         "_event",
         "_head",
+        "_id_buffer",
         "_last_id",
         "_line",
         "_max",
@@ -74,14 +77,29 @@ class SSEDecoder:
         self._data: list[bytes] = []
         self._data_size = 0
         self._event: bytes = b""
-        self._retry: int | None = None
-        self._last_id: str | None = None
+        self._retry: int | None = None  # the reconnection time: stream state, never reset
+        self._id_buffer: str | None = None  # the spec's "last event ID buffer"
+        self._last_id: str | None = None  # its "last event ID string": set at each blank line
         self._names: dict[bytes, str] = {}  # cache of decoded event names
 
     @property
     def last_event_id(self) -> str:
-        """The last event id the stream set ("" when none), for a reconnection header."""
+        """The last event id the stream set ("" when none), for a ``Last-Event-ID`` header.
+
+        As the spec says, an ``id`` counts only once its block ended (its blank line
+        arrived): an event cut off by the end of the stream does not move it, so a client
+        resuming from it does not skip the lost event.
+        """
         return self._last_id or ""
+
+    @property
+    def retry(self) -> int | None:
+        """The reconnection time in ms the stream set last (``None`` when it set none).
+
+        Stream state, as the spec says: a ``retry`` field applies at once and is kept
+        across blocks, also when its block carries no data.
+        """
+        return self._retry
 
     @property
     def pending(self) -> bool:
@@ -135,7 +153,7 @@ class SSEDecoder:
         self._data = []
         self._data_size = 0
         self._event = b""
-        self._retry = None
+        self._id_buffer = self._last_id  # an id in the discarded event never counted
         self._pending_cr = False
         self._head = b""
         return []
@@ -155,11 +173,11 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         for line in lines:
             if not line:
+                self._last_id = self._id_buffer  # the spec's dispatch step 1, data or not
                 if self._data:
                     events.append(self._dispatch())
                 else:
                     self._event = b""
-                    self._retry = None
                 continue
             colon = line.find(b":")
             if colon == 0:
@@ -185,7 +203,7 @@ class SSEDecoder:
                 self._event = value
             elif field == b"id":
                 if b"\x00" not in value:
-                    self._last_id = value.decode("utf-8", "replace")
+                    self._id_buffer = value.decode("utf-8", "replace")
             elif field == b"retry":
                 if value.isdigit():
                     self._retry = int(value)
@@ -204,7 +222,6 @@ class SSEDecoder:
         self._data = []
         self._data_size = 0
         self._event = b""
-        self._retry = None
         return event
 
     def _event_name(self, raw: bytes) -> str:

@@ -7,6 +7,7 @@ import base64
 import contextvars
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,12 @@ class FakeTextQL:
         self._stream_tasks: set[asyncio.Task[Any]] = set()
         self._handler_tasks: set[asyncio.Task[Any]] = set()
         self._total_connections = 0
+        self.asks: Counter[str] = Counter()
+        """How many times each question was asked (``GET /api/ana`` accepted), by question."""
+        self.peak_streams = 0
+        """The most ``/api/ana`` streams that were open at once since start."""
+        self._last_ask_at: float | None = None
+        self._ask_times: list[float] = []
         self._chat_counter = 0
         self._request_counter = 0
         self.partner_api_key = "test-partner-key"
@@ -168,7 +175,9 @@ class FakeTextQL:
             original(handler, transport)
 
         server.connection_made = connection_made  # type: ignore[method-assign]
-        site = web.TCPSite(runner, self.host, self.port)
+        # a listen queue for a thousand clients connecting at once: with aiohttp's default
+        # of 128, the rest see their SYN dropped and retried a second later (a 1 s p99)
+        site = web.TCPSite(runner, self.host, self.port, backlog=1024)
         try:
             await site.start()
         except BaseException:
@@ -300,6 +309,30 @@ class FakeTextQL:
         """``/api/ana`` stream handlers running right now."""
         return len(self._stream_tasks)
 
+    def stats(self) -> dict[str, Any]:
+        """Counters for tests that run the fake in another process (``GET /_fake/stats``).
+
+        ``{"asks": {question: count}, "asks_total", "peak_streams", "active_streams",
+        "history_reads", "last_ask_age", "ask_times"}`` - ``last_ask_age`` is the seconds
+        since the newest question arrived (``None`` before any), ``ask_times`` when each
+        question arrived, in seconds after the first.
+        """
+        last = self._last_ask_at
+        first = self._ask_times[0] if self._ask_times else 0.0
+        return {
+            "asks": dict(self.asks),
+            "asks_total": sum(self.asks.values()),
+            "peak_streams": self.peak_streams,
+            "active_streams": self.active_streams,
+            "history_reads": sum(
+                1
+                for r in self.requests
+                if r.path.startswith("/api/ana/") and r.path != "/api/ana/chat/summary"
+            ),
+            "last_ask_age": None if last is None else time.monotonic() - last,
+            "ask_times": [t - first for t in self._ask_times],
+        }
+
     async def wait_for_streams_closed(self, timeout: float = 5.0) -> None:
         """Wait until no stream handler is running; ``TimeoutError`` after ``timeout``."""
         await self._wait_until(lambda: self.active_streams == 0, timeout, "streams to close")
@@ -334,6 +367,7 @@ class FakeTextQL:
         app.router.add_get("/api/ana", self._handle_ana)
         app.router.add_get("/api/ana/chat/summary", self._handle_summary)
         app.router.add_get("/api/ana/{chat_id}", self._handle_chat)
+        app.router.add_get("/_fake/stats", self._handle_stats)
         for family in self._families:
             family.add_routes(app)
         # aiohttp 3.9 typed this signal wrongly; later releases accept the handler as is.
@@ -393,7 +427,9 @@ class FakeTextQL:
                 headers={**error.headers, "Content-Type": error.content_type},
             )
         family = next((f for f in self._families if request.path.startswith(f.prefix)), None)
-        if family is not None:
+        if request.path.startswith("/_fake/"):
+            pass  # the fake's own test routes: loopback only, no credentials
+        elif family is not None:
             denied = family.authorize(request)
             if denied is not None:
                 return denied
@@ -407,6 +443,9 @@ class FakeTextQL:
             return json_error(404, "not_found", f"no route for {request.path}")
         except web.HTTPMethodNotAllowed:
             return json_error(405, "method_not_allowed", f"{request.method} not allowed")
+
+    async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response(self.stats())
 
     async def _handle_summary(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.store.summaries_json())
@@ -461,6 +500,9 @@ class FakeTextQL:
         if invalid is not None:
             return invalid
         question = request.query["query"]
+        self.asks[question] += 1
+        self._last_ask_at = time.monotonic()
+        self._ask_times.append(self._last_ask_at)
         chat = self._new_chat(question)
         self.store.save(chat)
         fault = self._faults.take(request.path, _STREAM_FAULTS, question)
@@ -480,6 +522,7 @@ class FakeTextQL:
         task = asyncio.current_task()
         assert task is not None
         self._stream_tasks.add(task)
+        self.peak_streams = max(self.peak_streams, len(self._stream_tasks))
         on_event = StreamRecorder(self.store, chat)
 
         resp = web.StreamResponse(
