@@ -188,6 +188,7 @@ from textql_async.relay import (
     AnswerRelay,
     AnswerState,
     InMemoryRelay,
+    RedisRelay,
     RelayEvent,
     RelayUnavailableError,
 )
@@ -308,6 +309,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RecoveryTimeoutError",
+    "RedisRelay",
     "RedshiftMetadata",
     "RelayEvent",
     "RelayUnavailableError",
