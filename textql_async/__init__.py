@@ -189,6 +189,7 @@ from textql_async.relay import (
     AnswerRelay,
     AnswerState,
     InMemoryRelay,
+    RedisRelay,
     RelayEvent,
     RelayUnavailableError,
 )
@@ -311,6 +312,7 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "RecoveryTimeoutError",
+    "RedisRelay",
     "RedshiftMetadata",
     "RelayEvent",
     "RelayUnavailableError",

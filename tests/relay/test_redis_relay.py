@@ -155,3 +155,54 @@ async def test_a_replica_shut_down_cleanly_hands_its_answers_over_at_once(redis_
                 await read_all(b.events(answer_id, owner="alice", after=4), folded)
             assert folded.kinds[-1] == "done" and folded.blocks == expected()
     assert ana_requests(fake) == 1
+
+
+async def test_more_readers_than_a_default_redis_pool_all_get_the_answer(redis_server) -> None:
+    """300 readers of one answer in one process: one shared XREAD, a blocking pool for bursts."""
+    async with FakeTextQL(event_delay=0.01) as fake, fake.client() as client:
+        async with RedisRelay(client, redis_server.url, prefix=f"burst:{secrets.token_hex(4)}:") as relay:
+            answer_id = await relay.start(QUESTION, owner="alice")
+            results: list[Folded] = []
+
+            async def reader() -> None:
+                results.append(await read_all(relay.events(answer_id, owner="alice")))
+
+            with anyio.fail_after(45):
+                async with anyio.create_task_group() as tg:
+                    for _ in range(300):
+                        tg.start_soon(reader)
+            assert len(results) == 300
+            assert all(r.kinds[-1] == "done" and r.blocks == expected() for r in results)
+            assert relay._tails == {}  # every shared reader stopped with its last reader
+    assert ana_requests(fake) == 1
+
+
+async def test_a_reader_older_than_the_shared_tail_catches_up_from_the_log(redis_server) -> None:
+    async with FakeTextQL(event_delay=0.05) as fake, fake.client() as client:
+        async with RedisRelay(client, redis_server.url, prefix=f"catchup:{secrets.token_hex(4)}:") as relay:
+            answer_id = await relay.start(QUESTION, owner="alice")
+            first = Folded()
+            async for event in relay.events(answer_id, owner="alice"):
+                first.apply(event)
+                if event.seq == 8:
+                    break
+            late = Folded()
+            live_at_8 = Folded()
+            seen_10 = anyio.Event()
+
+            async def live() -> None:  # the shared tail starts at seq 8
+                async for event in relay.events(answer_id, owner="alice", after=8):
+                    live_at_8.apply(event)
+                    if event.seq >= 10:
+                        seen_10.set()
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(live)
+                with anyio.fail_after(20):
+                    await seen_10.wait()
+                # older than the tail keeps: the events 3..10 come from XRANGE, then live
+                await read_all(relay.events(answer_id, owner="alice", after=2), late)
+            assert late.kinds[0] == "update" and late.events[0].seq == 3
+            assert "snapshot" not in late.kinds and late.kinds[-1] == "done"
+            assert late.blocks == live_at_8.blocks == expected()
+            assert live_at_8.events[0].seq == 9

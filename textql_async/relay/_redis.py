@@ -15,7 +15,9 @@ Per answer, under ``prefix + answer_id``:
 Bounds per answer in Redis: the log's entries (each holds the blocks changed in it;
 ``done`` holds all of them) plus one copy of the blocks in the hash. Every key expires
 ``ttl`` after the answer's last sign of life (a write or lease renewal); a finished
-answer therefore expires ``ttl`` after it ended. The set ``prefix + "active"`` lists
+answer therefore expires ``ttl`` after it ended. In each process, the readers of one
+answer share one ``XREAD BLOCK`` (:mod:`textql_async.relay._redis_tail`), which keeps the
+last ``keep`` events in memory while it has readers. The set ``prefix + "active"`` lists
 answers not finished yet (one member each) for the takeover scan.
 
 When the replica holding a lease dies, its lease expires; a reader of that answer (on
@@ -36,17 +38,27 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from textql_async.relay._events import (
-    AnswerNotFoundError,
     AnswerState,
     RelayEvent,
     RelayUnavailableError,
     error_data,
     new_answer_id,
-    state_data,
     state_from,
 )
 from textql_async.relay._memory import check_ask_args, check_owner
 from textql_async.relay._pump import Wire, pump_recovery, pump_upstream
+from textql_async.relay._redis_store import (
+    PUBLISH,
+    RELEASE,
+    RENEW,
+    apply_event,
+    check_fields,
+    final_event,
+    redis_from_url,
+    snapshot_event,
+    wire_blocks,
+)
+from textql_async.relay._redis_tail import Tail, entries_of, event_of, text
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -55,52 +67,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisRelay"]
 
-# KEYS: state, log, lease, active. ARGV: token, kind, data, terminal, keep, ttl_ms,
-# answer_id, count, meta, then (index, block) pairs. Returns the new seq, or -1 when the
-# caller no longer holds the lease (or the answer is gone / finished).
-_PUBLISH = """
-if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'final') == 1 then
-  return -1
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seq .. '-0', 'k', ARGV[2], 'd', ARGV[3])
-for i = 10, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], 'b:' .. ARGV[i], ARGV[i + 1])
-end
-redis.call('HSET', KEYS[1], 'n', ARGV[8], 'meta', ARGV[9])
-if ARGV[4] == '1' then
-  redis.call('HSET', KEYS[1], 'final', cjson.encode({seq = seq, kind = ARGV[2], data = cjson.decode(ARGV[3])}))
-  redis.call('DEL', KEYS[3])
-  redis.call('ZREM', KEYS[4], ARGV[7])
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return seq
-"""
-
-# KEYS: lease, state, log. ARGV: token, lease_ms, ttl_ms.
-_RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return 1
-"""
-
-# KEYS: lease. ARGV: token.
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
 class _LeaseLost(Exception):
     """Another replica holds this answer's lease now (or it finished): stop writing."""
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -177,6 +145,10 @@ class RedisRelay:
     upstream lease, ``scan_interval`` how often unfinished answers are checked for a dead
     owner, ``block_ms`` how long a reader's ``XREAD BLOCK`` waits before checking the lease;
     ``recover_timeout``/``recover_stable_for`` go to ``client.ana.recover`` on a takeover.
+    Readers in one process share one ``XREAD BLOCK`` per answer, so a replica needs about
+    one connection per answer it serves; a client made from a URL has a blocking pool of
+    ``max_connections`` (bursts wait for a free connection). With a client of yours, prefer
+    a ``BlockingConnectionPool``: redis-py's default pool fails past 100 connections.
     Redis down: :meth:`start` raises :class:`RelayUnavailableError`; a reader gets an
     ``error`` event and ends; commands reconnect by themselves once Redis is back.
     """
@@ -194,6 +166,7 @@ class RedisRelay:
         block_ms: int = 1000,
         recover_timeout: float = 120.0,
         recover_stable_for: float | None = None,
+        max_connections: int = 256,
     ) -> None:
         if keep < 1:
             raise ValueError("keep must be at least 1")
@@ -206,7 +179,9 @@ class RedisRelay:
         self._client = client
         self._owns_redis = isinstance(redis, str)
         if isinstance(redis, str):
-            self._redis = _redis_from_url(redis, block_ms=block_ms)
+            self._redis = redis_from_url(
+                redis, block_ms=block_ms, max_connections=max_connections
+            )
         else:
             self._redis = redis
         self._keep = keep
@@ -217,11 +192,12 @@ class RedisRelay:
         self._block_ms = block_ms
         self._recover_timeout = recover_timeout
         self._recover_stable_for = recover_stable_for
-        self._publish = self._redis.register_script(_PUBLISH)
-        self._renew = self._redis.register_script(_RENEW)
-        self._release = self._redis.register_script(_RELEASE)
+        self._publish = self._redis.register_script(PUBLISH)
+        self._renew = self._redis.register_script(RENEW)
+        self._release = self._redis.register_script(RELEASE)
         self._owned: dict[str, tuple[str, asyncio.Task[None]]] = {}
         self._watcher: asyncio.Task[None] | None = None
+        self._tails: dict[str, Tail] = {}
         self._closed = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -246,6 +222,7 @@ class RedisRelay:
         self._closed = True
         tasks = [t for t in (self._watcher,) if t is not None]
         tasks += [task for _, task in self._owned.values()]
+        tasks += [t.task for t in self._tails.values() if t.task is not None]
         for task in tasks:
             task.cancel()
         with anyio.CancelScope(shield=True):
@@ -256,7 +233,7 @@ class RedisRelay:
 
     async def _hgetall(self, key: str) -> dict[str, str]:
         raw = await self._redis.hgetall(key)
-        return {_text(k): _text(v) for k, v in raw.items()}
+        return {text(k): text(v) for k, v in raw.items()}
 
     def _ensure_watcher(self) -> None:
         if self._watcher is None and not self._closed:
@@ -350,7 +327,7 @@ class RedisRelay:
         try:
             fields = await self._hgetall(self._keys(answer_id)[0])
             meta = json.loads(fields.get("meta", "{}"))
-            wire = _wire_blocks(fields)
+            wire = wire_blocks(fields)
             await _Sink(self, answer_id, token).publish(
                 "error",
                 error_data(exc, meta.get("chat_id"), wire),
@@ -375,7 +352,7 @@ class RedisRelay:
             await self._redis.zrem(active, answer_id)
             return False
         meta = json.loads(fields.get("meta", "{}"))
-        wire = _wire_blocks(fields)
+        wire = wire_blocks(fields)
         self._own(
             answer_id,
             token,
@@ -393,7 +370,7 @@ class RedisRelay:
             await anyio.sleep(self._scan_interval)
             try:
                 for member in await self._redis.zrange(active, 0, -1):
-                    await self._try_takeover(_text(member))
+                    await self._try_takeover(text(member))
             except _redis_errors():
                 continue  # Redis down: try again next round
 
@@ -406,11 +383,11 @@ class RedisRelay:
             fields = await self._hgetall(self._keys(answer_id)[0])
         except _redis_errors() as exc:
             raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
-        _check_fields(fields, answer_id, owner)
-        final = _final(fields)
+        check_fields(fields, answer_id, owner)
+        final = final_event(fields)
         meta = json.loads(fields.get("meta", "{}"))
         return state_from(
-            answer_id, owner, int(fields["seq"]), meta.get("chat_id"), _wire_blocks(fields), final
+            answer_id, owner, int(fields["seq"]), meta.get("chat_id"), wire_blocks(fields), final
         )
 
     def events(
@@ -426,146 +403,109 @@ class RedisRelay:
         self, answer_id: str, owner: str, after: int | None
     ) -> AsyncIterator[RelayEvent]:
         self._ensure_watcher()
-        state_key, log_key, lease_key, _ = self._keys(answer_id)
+        state_key, log_key, _, _ = self._keys(answer_id)
         cursor = after
         chat_id: str | None = None
         wire: list[Wire] = []
         checked = False
-        while True:
-            try:
-                if cursor is None or not checked:
-                    fields = await self._hgetall(state_key)
-                    _check_fields(fields, answer_id, owner)
-                    checked = True
-                    final = _final(fields)
-                    if final is not None and cursor is not None and cursor == final.seq:
-                        return
-                    if cursor is None or cursor > int(fields["seq"]):
-                        snapshot = _snapshot(fields, final)
-                        chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
-                        cursor = snapshot.seq
-                        yield snapshot
-                        if final is not None:
-                            yield final
+        tail: Tail | None = None
+        try:
+            while True:
+                try:
+                    if cursor is None or not checked:
+                        fields = await self._hgetall(state_key)
+                        check_fields(fields, answer_id, owner)
+                        checked = True
+                        final = final_event(fields)
+                        if final is not None and cursor is not None and cursor == final.seq:
                             return
-                    continue
-                reply = await self._redis.xread(
-                    {log_key: f"{cursor}-0"}, count=256, block=self._block_ms
-                )
-                entries = _entries(reply)
-                if not entries:
-                    fields = await self._hgetall(state_key)
-                    if not fields:  # expired (or Redis lost it) while being read
-                        gone = AnswerNotFoundError(answer_id)
-                        yield RelayEvent(cursor, "error", error_data(gone, chat_id, wire))
-                        return
-                    if "final" in fields or int(fields["seq"]) > cursor:
-                        cursor, checked = None, True  # missed what the log no longer has
+                        if cursor is None or cursor > int(fields["seq"]):
+                            snapshot = snapshot_event(fields, final)
+                            chat_id, wire = snapshot.data["chat_id"], list(snapshot.data["blocks"])
+                            cursor = snapshot.seq
+                            yield snapshot
+                            if final is not None:
+                                yield final
+                                return
                         continue
-                    if not await self._redis.exists(lease_key):
-                        await self._try_takeover(answer_id)
-                    continue
-                for entry_id, raw_values in entries:
-                    values = {_text(k): _text(v) for k, v in raw_values.items()}
-                    seq = int(_text(entry_id).split("-", 1)[0])
-                    if seq != cursor + 1:
-                        cursor = None  # fell behind what the log keeps: a fresh snapshot
-                        break
-                    event = RelayEvent(seq, _text(values["k"]), json.loads(values["d"]))  # type: ignore[arg-type]
-                    chat_id, wire = _apply(event, chat_id, wire)
-                    cursor = seq
-                    yield event
-                    if event.terminal:
+                    if tail is None:
+                        tail = self._join_tail(answer_id, cursor)
+                    waiter = tail.changed
+                    found = tail.after(cursor)
+                    if found is False:  # older than the tail keeps: catch up from the log
+                        missed = await self._catch_up(log_key, cursor, tail.first - 1)
+                        if missed is None:
+                            cursor = None  # the log no longer has it: a fresh snapshot
+                            continue
+                        for event in missed:
+                            chat_id, wire = apply_event(event, chat_id, wire)
+                            cursor = event.seq
+                            yield event
+                            if event.terminal:
+                                return
+                        continue
+                    if not isinstance(found, RelayEvent):
+                        if tail.failure is not None:
+                            failure = tail.failure
+                            yield RelayEvent(cursor, "error", error_data(failure, chat_id, wire))
+                            return
+                        if tail.task is not None and tail.task.done():
+                            self._leave_tail(tail)  # it ended without this reader's event
+                            tail = None
+                            cursor, checked = cursor, False
+                            continue
+                        await waiter.wait()
+                        continue
+                    chat_id, wire = apply_event(found, chat_id, wire)
+                    cursor = found.seq
+                    yield found
+                    if found.terminal:
                         return
-            except _redis_errors() as exc:
-                if not checked:
-                    # ownership could not be checked: reveal nothing but the outage
-                    chat_id, wire = None, []
-                failure = RelayUnavailableError(f"Redis is unavailable: {exc}")
-                yield RelayEvent(cursor or 0, "error", error_data(failure, chat_id, wire))
-                return
+                except _redis_errors() as exc:
+                    if not checked:
+                        # ownership could not be checked: reveal nothing but the outage
+                        chat_id, wire = None, []
+                    failure = RelayUnavailableError(f"Redis is unavailable: {exc}")
+                    yield RelayEvent(cursor or 0, "error", error_data(failure, chat_id, wire))
+                    return
+        finally:
+            if tail is not None:
+                self._leave_tail(tail)
 
+    def _join_tail(self, answer_id: str, cursor: int) -> Tail:
+        """This process's shared reader of the answer's stream (started when missing)."""
+        tail = self._tails.get(answer_id)
+        if tail is None or tail.failure is not None or (tail.task is not None and tail.task.done()):
+            tail = Tail(
+                self._redis,
+                answer_id,
+                self._keys(answer_id),
+                cursor,
+                keep=self._keep,
+                block_ms=self._block_ms,
+                hgetall=self._hgetall,
+                takeover=self._try_takeover,
+                errors=_redis_errors(),
+            )
+            tail.task = asyncio.ensure_future(tail.run())
+            self._tails[answer_id] = tail
+        tail.readers += 1
+        return tail
 
-def _redis_from_url(url: str, *, block_ms: int) -> Redis:
-    try:
-        from redis.asyncio import Redis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import ExponentialBackoff
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "RedisRelay needs the redis package: pip install 'textql-async[relay]'"
-        ) from exc
-    return Redis.from_url(
-        url,
-        socket_connect_timeout=2.0,
-        socket_timeout=block_ms / 1000 + 5.0,
-        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
-        health_check_interval=15,
-    )
+    def _leave_tail(self, tail: Tail) -> None:
+        tail.readers -= 1
+        if tail.readers <= 0:
+            if tail.task is not None and not tail.task.done():
+                tail.task.cancel()
+            if self._tails.get(tail.answer_id) is tail:
+                del self._tails[tail.answer_id]
 
-
-def _check_fields(fields: dict[str, str], answer_id: str, owner: str) -> None:
-    if not fields or fields.get("owner") != owner:
-        raise AnswerNotFoundError(answer_id)
-
-
-def _final(fields: dict[str, str]) -> RelayEvent | None:
-    raw = fields.get("final")
-    if raw is None:
-        return None
-    final = json.loads(raw)
-    return RelayEvent(int(final["seq"]), final["kind"], final["data"])
-
-
-def _wire_blocks(fields: dict[str, str]) -> list[Wire]:
-    count = int(fields.get("n", "0"))
-    return [json.loads(fields[f"b:{i}"]) for i in range(count)]
-
-
-def _snapshot(fields: dict[str, str], final: RelayEvent | None) -> RelayEvent:
-    """The whole state; for a finished answer, as of just before its terminal event."""
-    if final is not None:
-        if final.kind == "done":
-            data = state_data(final.data.get("chat_id"), list(final.data.get("blocks", [])))
-        else:
-            data = dict(final.data.get("snapshot") or state_data(None, []))
-        return RelayEvent(final.seq - 1, "snapshot", data)
-    meta = json.loads(fields.get("meta", "{}"))
-    return RelayEvent(
-        int(fields["seq"]), "snapshot", state_data(meta.get("chat_id"), _wire_blocks(fields))
-    )
-
-
-def _entries(reply: Any) -> list[tuple[Any, dict[Any, Any]]]:
-    """XREAD's entries for the one stream read, in RESP2 (list) or RESP3 (dict) shape."""
-    if not reply:
-        return []
-    # RESP2: [[stream, [(id, fields), ...]]]; RESP3 (redis-py 8): {stream: [[(id, fields), ...]]}
-    groups = list(reply.values()) if isinstance(reply, dict) else [item[1] for item in reply]
-    found: list[tuple[Any, dict[Any, Any]]] = []
-
-    def collect(items: Any) -> None:
-        for item in items:
-            if len(item) == 2 and isinstance(item[1], dict):
-                found.append((item[0], item[1]))
-            else:
-                collect(item)
-
-    collect(groups)
-    return found
-
-
-def _apply(event: RelayEvent, chat_id: str | None, wire: list[Wire]) -> tuple[str | None, list[Wire]]:
-    """A reader's own copy of the state, for the snapshot of an ``error`` it may have to send."""
-    data = event.data
-    chat_id = data.get("chat_id") or chat_id
-    if event.kind == "update":
-        for item in data.get("blocks", []):
-            index = int(item["index"])
-            if index < len(wire):
-                wire[index] = item["block"]
-            else:
-                wire.append(item["block"])
-    elif event.kind == "done":
-        wire = list(data.get("blocks", []))
-    return chat_id, wire
+    async def _catch_up(self, log_key: str, cursor: int, upto: int) -> list[RelayEvent] | None:
+        """The events ``cursor + 1 .. upto`` from the log itself, or ``None`` if it lost some."""
+        if upto <= cursor:
+            return []
+        reply = await self._redis.xrange(log_key, f"{cursor + 1}-0", f"{upto}-0")
+        events = [event_of(entry_id, values) for entry_id, values in entries_of(reply)]
+        if [e.seq for e in events] != list(range(cursor + 1, upto + 1)):
+            return None
+        return events
