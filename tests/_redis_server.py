@@ -15,7 +15,6 @@ Fixtures (registered for every test by ``tests/conftest.py``):
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import socket
@@ -26,6 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
+from _apt import apt_install
 
 REDIS_SERVER_NAMES = ("redis-server", "/usr/bin/redis-server", "/usr/local/bin/redis-server")
 
@@ -43,22 +43,7 @@ def find_redis_server() -> str | None:
 
 def _install() -> str | None:
     """Install Debian's redis-server with apt-get; the reason it cannot be done, or None."""
-    if shutil.which("apt-get") is None:
-        return "apt-get is not available (not a Debian-like system)"
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        return "installing redis-server needs root (run: apt-get install -y redis-server)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "redis-server"]):
-        try:
-            done = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=600, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"{' '.join(command)} failed: {exc}"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
-            return f"{' '.join(command)} exited {done.returncode}: {tail[0]}"
-    return None
+    return apt_install("redis-server")
 
 
 def ensure_redis_server(*, skip: bool = True) -> str | None:

@@ -14,7 +14,6 @@ import os
 import pathlib
 import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from types import ModuleType
@@ -22,6 +21,7 @@ from typing import Any
 
 import anyio
 import pytest
+from _apt import apt_install
 from aiohttp import web
 
 from textql_async.testing import FakeTextQL, final_blocks
@@ -51,22 +51,7 @@ _install_attempt: dict[str, str | None] = {}
 
 def _install_chromium() -> str | None:
     """Install Debian's chromium with apt-get; the reason it cannot be done, or None."""
-    if shutil.which("apt-get") is None:
-        return "apt-get is not available (not a Debian-like system)"
-    if hasattr(os, "geteuid") and os.geteuid() != 0:
-        return "installing chromium needs root (run: apt-get install -y chromium)"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
-        try:
-            done = subprocess.run(
-                command, env=env, capture_output=True, text=True, timeout=600, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"{' '.join(command)} failed: {exc}"
-        if done.returncode != 0:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["?"]
-            return f"{' '.join(command)} exited {done.returncode}: {tail[0]}"
-    return None
+    return apt_install("chromium")
 
 
 def ensure_chromium() -> str:
