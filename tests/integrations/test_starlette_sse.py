@@ -172,7 +172,7 @@ async def test_upstream_failure_ends_with_an_error_frame(
     assert ("relay feed failed" in caplog.text) == isinstance(error, RuntimeError)
 
 
-def test_bad_arguments_are_typed_errors() -> None:
+async def test_bad_arguments_are_typed_errors() -> None:  # anyio 4.0: Event() needs a loop
     with pytest.raises(TypeError, match="request"):
         sse_response(lambda after: Feed(EVENTS)(after))
     with pytest.raises(ValueError, match="keepalive"):
