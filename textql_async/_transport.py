@@ -7,13 +7,11 @@ original kept as ``__cause__``), so nothing above this layer knows aiohttp.
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
-import ipaddress
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 import anyio
@@ -22,6 +20,13 @@ from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
 from textql_async._config import Settings, Timeout
+from textql_async._credentials import (
+    AuthScheme,
+    authorization,
+    is_loopback,
+    redact_headers,
+    split_proxy,
+)
 from textql_async._deadline import deadline
 from textql_async._exceptions import (
     CONNECT_CODE_ERRORS,
@@ -55,13 +60,11 @@ __all__ = ["AuthScheme", "Response", "Transport"]
 
 log = logging.getLogger("textql_async")
 
-AuthScheme = Literal["ana", "bearer", "partner", "none"]
 ParamValue = str | int | float | bool | None
 Params = Mapping[str, ParamValue | Sequence[str | int]]
 
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_RETRY_AFTER = 60.0
-_REDACTED = {"authorization", "x-api-key", "cookie", "proxy-authorization"}
 _json = msgspec.json.Decoder()
 _json_encoder = msgspec.json.Encoder(enc_hook=enc_hook)  # RedactedStr values
 
@@ -103,7 +106,7 @@ class Transport:
         self._session = session
         self._owns_session = session is None
         self._max_connections = max_connections
-        self._proxy, self._proxy_auth = _split_proxy(proxy, None)
+        self._proxy, self._proxy_auth = split_proxy(proxy, None)
         self._trust_env = trust_env
         self._loop_scope = LoopScope(self._close_session)
         self._env_proxies: dict[str, tuple[str | None, str | None]] = {}
@@ -179,7 +182,7 @@ class Transport:
         found = self._env_proxies.get(base)
         if found is None:
             try:
-                found = _split_proxy(*get_env_proxy_for_url(URL(base)))
+                found = split_proxy(*get_env_proxy_for_url(URL(base)))
             except LookupError:  # no proxy for this scheme, or NO_PROXY names the host
                 found = (None, None)
             self._env_proxies[base] = found
@@ -249,7 +252,7 @@ class Transport:
             return {}
         if auth == "partner":
             return {"X-API-Key": redacted(self.settings.partner_api_key or self.settings.api_key)}
-        return {"Authorization": _authorization(self.settings, auth)}
+        return {"Authorization": authorization(self.settings, auth)}
 
     def redact(self, text: str) -> str:
         """Remove every credential (the key, the Basic token) from text that might echo it."""
@@ -262,7 +265,7 @@ class Transport:
             return
         self._warned_plain_http = True
         url = self.settings.base_url
-        if url.startswith("http://") and not _is_loopback(url):
+        if url.startswith("http://") and not is_loopback(url):
             log.warning(
                 "base_url %s uses plain http:// to a non-loopback host: credentials travel unencrypted",
                 url,
@@ -508,33 +511,6 @@ class Transport:
 
 
 
-def _authorization(settings: Settings, auth: AuthScheme) -> str:
-    """The ``Authorization`` value; the raw key and the token live only in this short frame."""
-    if auth == "ana" and settings.member_id:
-        pair = f"{settings.member_id}:{settings.api_key}".encode()
-        return redacted("Basic " + base64.b64encode(pair).decode("ascii"))
-    return redacted("Bearer " + settings.api_key)
-
-
-def _split_proxy(
-    proxy: str | URL | None, auth: aiohttp.BasicAuth | None
-) -> tuple[str | None, str | None]:
-    """The proxy URL without its ``user:password@``, and those as a ``Proxy-Authorization`` value.
-
-    The value is a RedactedStr and the URL carries no password, so no frame (ours or
-    aiohttp's) shows the proxy's credentials in its locals.
-    """
-    if proxy is None:
-        return None, None
-    url = URL(str(proxy))
-    authorization = auth.encode() if auth is not None else None  # from ~/.netrc
-    if url.user is not None:
-        pair = f"{url.user}:{url.password or ''}".encode("latin-1")
-        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
-        url = url.with_user(None)
-    return str(url), redacted(authorization) if authorization is not None else None
-
-
 def _check_loop(session: aiohttp.ClientSession) -> None:
     """A session the user passed works on its own loop only: say so clearly, not aiohttp's way."""
     loop = getattr(session, "_loop", None)  # aiohttp keeps the loop it was made on
@@ -587,22 +563,3 @@ def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
             else:
                 out.append((name, str(item)))
     return out
-
-
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """A copy of ``headers`` safe to log."""
-    return {k: ("<redacted>" if k.lower() in _REDACTED else v) for k, v in headers.items()}
-
-
-def _is_loopback(url: str) -> bool:
-    host = url.split("://", 1)[1].split("/", 1)[0]
-    if host.startswith("["):
-        host = host[1:].split("]", 1)[0]
-    else:
-        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
