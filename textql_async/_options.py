@@ -18,6 +18,7 @@ __all__ = [
     "RequestOptions",
     "ResponseHook",
     "ResponseInfo",
+    "add_query_value",
     "merge_body",
     "merge_query",
 ]
@@ -96,14 +97,28 @@ def merge_query(
         return query
     out = [(k, v) for k, v in (query or []) if k not in extra]
     for name, value in extra.items():
-        if value is None:
-            continue
-        for item in value if isinstance(value, (list, tuple)) else (value,):
+        add_query_value(out, name, value)
+    return out
+
+
+def add_query_value(out: list[tuple[str, str]], name: str, value: Any) -> None:
+    """Append ``name=value`` as sent: booleans ``true``/``false``, a list or tuple as one
+    pair per item, ``None`` left out."""
+    cls = type(value)
+    if cls is str:  # the common case first: no isinstance chain per parameter
+        out.append((name, value))
+    elif value is None:
+        return
+    elif cls is bool:
+        out.append((name, "true" if value else "false"))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
             if isinstance(item, bool):
                 out.append((name, "true" if item else "false"))
             else:
                 out.append((name, str(item)))
-    return out
+    else:
+        out.append((name, str(value)))
 
 
 def merge_body(json: Any, extra: Mapping[str, Any] | None) -> Any:

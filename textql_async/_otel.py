@@ -26,6 +26,8 @@ Telemetry names (kept exactly; documented in the README "Observability" section)
 from __future__ import annotations
 
 import contextvars
+import os
+import sys
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
@@ -41,6 +43,27 @@ current: contextvars.ContextVar[Call | None] = contextvars.ContextVar("textql_ca
 """The API call the running code is part of (set by the resource layer)."""
 
 _api: Any = None  # the opentelemetry modules, once imported; False when not installed
+
+
+_UNSET = object()
+_PROVIDER_GLOBALS = (
+    ("opentelemetry.trace", "_TRACER_PROVIDER", "OTEL_PYTHON_TRACER_PROVIDER"),
+    ("opentelemetry.metrics._internal", "_METER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER"),
+)
+
+
+def _globals_unset() -> bool:
+    """Whether neither global provider (tracer, meter) is set, read without the getters.
+
+    The public getters look up ``os.environ`` on every call while nothing is set (about
+    1 us each, on every API call of an app that does not use OpenTelemetry). ``False``
+    (ask the getters) when a private global is missing in this opentelemetry version.
+    """
+    for module_name, name, _env in _PROVIDER_GLOBALS:
+        module = sys.modules.get(module_name)
+        if module is None or getattr(module, name, _UNSET) is not None:
+            return False
+    return True
 
 
 def _otel() -> Any:
@@ -99,6 +122,17 @@ class Telemetry:
         # global one can be set after the client was made, so it is looked up per call
         self._tracer_cache: tuple[Any, Any] = (None, None)
         self._instruments_cache: tuple[Any, _Instruments | None] = (None, None)
+        # a provider named by the environment is loaded by the getters on first use
+        self._env_providers = any(env in os.environ for _m, _n, env in _PROVIDER_GLOBALS)
+
+    def idle(self) -> bool:
+        """Whether nothing would record a call: no provider here, none set globally."""
+        return (
+            self.tracer_provider is None
+            and self.meter_provider is None
+            and not self._env_providers
+            and _globals_unset()
+        )
 
     def _tracer(self, api: Any) -> Any:
         trace = api[0]
@@ -125,7 +159,7 @@ def begin(telemetry: Telemetry, operation: str) -> Call:
     """Start the :class:`Call` of ``operation``, a child of the current call if there is one."""
     parent = current.get()
     api = _otel()
-    if not api:
+    if not api or telemetry.idle():
         return Call(operation, parent, None, None, None)
     tracer = telemetry._tracer(api)
     instruments = telemetry._instruments(api)

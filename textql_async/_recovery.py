@@ -47,6 +47,8 @@ FetchMessages = Callable[[str], Awaitable[list[ChatMessage]]]
 
 def check_recovery_arguments(timeout: float, stable_for: float | None) -> float:
     """Validate ``recover_timeout`` / ``recover_stable_for``; returns the stability window."""
+    if stable_for is None and type(timeout) is float and 0.0 <= timeout < math.inf:
+        return DEFAULT_RECOVER_STABLE_FOR  # the defaults, on every ask(): nothing to check
     for name, value in (("recover_timeout", timeout), ("recover_stable_for", stable_for)):
         if value is None and name == "recover_stable_for":
             continue

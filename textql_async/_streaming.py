@@ -143,7 +143,8 @@ class AnaStream(ReaderStream):
             if not self._fold.done:
                 raise self._with_state(self._reader.closed_error())
             return None
-        await self._open()
+        if not self._reader.opened:  # no coroutine to await per read once open
+            await self._open()
         fold = self._fold
         decoder = self._decoder
         reader = self._reader
@@ -280,7 +281,8 @@ class AnaStream(ReaderStream):
     async def final(self) -> AnaResult:
         """Read the stream to its end and return the finished :class:`AnaResult`."""
         while await self._next_updates(True) is not None:
-            pass
+            if self._fold.done and self._error is None:
+                break  # another read would only say so (one coroutine less per answer)
         result = result_from_snapshot(self._fold.snapshot)
         set_request_id(result, self.request_id)
         return result

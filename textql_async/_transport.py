@@ -27,7 +27,7 @@ from textql_async._credentials import (
     redact_headers,
     split_proxy,
 )
-from textql_async._deadline import deadline
+from textql_async._deadline import Deadlines, deadline
 from textql_async._exceptions import (
     CONNECT_CODE_ERRORS,
     CONNECT_RETRY_CODES,
@@ -44,6 +44,7 @@ from textql_async._options import (
     RequestOptions,
     ResponseHook,
     ResponseInfo,
+    add_query_value,
     merge_body,
     merge_query,
 )
@@ -113,6 +114,9 @@ class Transport:
         self._closed = False
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
+        self._auth_cache: dict[str, dict[str, str]] = {}  # per settings: reset by derive()
+        self._timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
+        self._deadlines: Deadlines | None = None  # of the loop in use (see _header_deadlines)
         # credentials as they appear on the wire (the key, the Basic token), longest first
         secrets = {
             settings.api_key,
@@ -139,6 +143,7 @@ class Transport:
         """A copy with other settings (and default headers) sharing this one's session and streams."""
         other = copy.copy(self)
         other.settings = settings
+        other._auth_cache = {}
         if default_headers is not None:
             other.default_headers = dict(default_headers)
         other._root = self._root
@@ -171,6 +176,14 @@ class Transport:
             self._loop_scope.enter()  # closed when this loop shuts down (asyncio.run's end)
         self._warn_plain_http()
         return self._session
+
+    def _header_deadlines(self) -> Deadlines:
+        """The running loop's shared timer for the attempts' header deadlines."""
+        loop = asyncio.get_running_loop()
+        timers = self._deadlines
+        if timers is None or timers.loop is not loop:
+            timers = self._deadlines = Deadlines(loop)
+        return timers
 
     def _proxy_for(self, base: str) -> tuple[str | None, str | None]:
         """``proxy=``, else ``HTTP(S)_PROXY``/``NO_PROXY`` (and ``~/.netrc``) as aiohttp reads them.
@@ -253,6 +266,29 @@ class Transport:
         if auth == "partner":
             return {"X-API-Key": redacted(self.settings.partner_api_key or self.settings.api_key)}
         return {"Authorization": authorization(self.settings, auth)}
+
+    def _auth_headers_for(self, auth: AuthScheme) -> dict[str, str]:
+        """A fresh copy of :meth:`auth_headers`, built once per scheme (a base64 and a
+        redacted string less per request)."""
+        cached = self._auth_cache.get(auth)
+        if cached is None:
+            cached = self._auth_cache[auth] = self.auth_headers(auth)
+        return dict(cached)
+
+    def _client_timeout(self, t: Timeout, stream: bool) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for ``t``, made once per distinct ``Timeout``."""
+        key = (t, stream)
+        found = self._timeouts.get(key)
+        if found is None:
+            if len(self._timeouts) >= 64:  # many distinct timeouts: keep the cache bounded
+                self._timeouts.clear()
+            found = self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None,
+                connect=t.connect,
+                sock_connect=t.connect,
+                sock_read=None if stream else t.read,
+            )
+        return found
 
     def redact(self, text: str) -> str:
         """Remove every credential (the key, the Basic token) from text that might echo it."""
@@ -354,7 +390,7 @@ class Transport:
             idempotent = method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
         base = self.settings.partner_base_url if auth == "partner" else self.settings.base_url
         url = base + path
-        all_headers = self.auth_headers(auth)
+        all_headers = self._auth_headers_for(auth)
         proxy, proxy_authorization = self._proxy_for(base)
         proxy_headers = None
         if proxy_authorization is not None:
@@ -387,12 +423,7 @@ class Transport:
         if call is not None:
             call.request(method, url, query)
             call.inject(all_headers)
-        client_timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=t.connect,
-            sock_connect=t.connect,
-            sock_read=None if stream else t.read,
-        )
+        client_timeout = self._client_timeout(t, stream)
         attempt = 0
         while True:
             if self._closed:
@@ -412,7 +443,8 @@ class Transport:
                     await hook(info)
             sent = time.perf_counter()
             try:
-                with deadline(header_timeout or None):  # one timer, no anyio scope per request
+                # no anyio scope, and no loop timer of its own, per request
+                with deadline(header_timeout or None, self._root._header_deadlines()):
                     response = await session.request(
                         method,
                         url,
@@ -554,12 +586,5 @@ def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
         return None
     out: list[tuple[str, str]] = []
     for name, value in params.items():
-        if value is None:
-            continue
-        values = value if isinstance(value, (list, tuple)) else (value,)
-        for item in values:
-            if isinstance(item, bool):
-                out.append((name, "true" if item else "false"))
-            else:
-                out.append((name, str(item)))
+        add_query_value(out, name, value)
     return out

@@ -61,3 +61,49 @@ async def test_the_timeout_after_a_deadline_does_not_cancel_later_awaits() -> No
         with deadline(0.01):
             await asyncio.sleep(5)
     await asyncio.sleep(0.02)  # would raise CancelledError if a cancel request were left
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="anyio.fail_after before 3.11")
+async def test_shared_deadlines_fire_each_at_its_own_time_on_one_timer() -> None:
+    from textql_async._deadline import Deadlines
+
+    timers = Deadlines(asyncio.get_running_loop())
+    outcomes: dict[str, str] = {}
+
+    async def wait(name: str, seconds: float, sleep: float) -> None:
+        try:
+            with deadline(seconds, timers):
+                await asyncio.sleep(sleep)
+            outcomes[name] = "finished"
+        except TimeoutError:
+            outcomes[name] = "timed out"
+
+    await asyncio.gather(
+        wait("far", 30, 0.01),  # armed first, far away: removed before its time
+        wait("short", 0.02, 5),  # earlier than the armed timer: the timer moves to it
+        wait("later", 0.06, 5),  # due after "short" fired: the timer re-arms for it
+        wait("quick", 0.5, 0.01),
+    )
+    assert outcomes == {
+        "far": "finished",
+        "short": "timed out",
+        "later": "timed out",
+        "quick": "finished",
+    }
+    assert len(timers) == 0
+    task = asyncio.current_task()
+    assert task is not None and task.cancelling() == 0
+
+
+async def test_shared_deadlines_of_another_loop_fall_back_to_a_timer_of_its_own() -> None:
+    from textql_async._deadline import Deadlines
+
+    other = asyncio.new_event_loop()
+    try:
+        timers = Deadlines(other)
+        with pytest.raises(TimeoutError):
+            with deadline(0.01, timers):
+                await asyncio.sleep(5)
+        assert len(timers) == 0
+    finally:
+        other.close()
