@@ -208,7 +208,10 @@ class Call:
         self.has_stream = False
         self._first_block: float | None = None
         self._ended = False
-        self._attrs: dict[str, Any] = {"textql.operation": operation}
+        # only a recorded call needs attributes (one dict less per call otherwise)
+        self._attrs: dict[str, Any] | None = (
+            {"textql.operation": operation} if span is not None or instruments is not None else None
+        )
 
     @property
     def active(self) -> bool:
@@ -219,13 +222,14 @@ class Call:
 
     def request(self, method: str, url: str, query: Sequence[tuple[str, str]] | None) -> None:
         """The request being sent (the attributes of the first one win)."""
-        if not self.active or "server.address" in self._attrs:
+        attrs = self._attrs
+        if attrs is None or "server.address" in attrs:
             return
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        self._attrs["server.address"] = host
-        self._attrs["server.port"] = port
+        attrs["server.address"] = host
+        attrs["server.port"] = port
         if self.span is not None:
             netloc = host if ":" not in host else f"[{host}]"
             if parts.port is not None:
@@ -340,7 +344,7 @@ class Call:
         span.end()
 
     def _metric_attrs(self) -> dict[str, Any]:
-        return dict(self._attrs)
+        return dict(self._attrs or {"textql.operation": self.operation})
 
 
 def _error_type(error: BaseException) -> str | None:

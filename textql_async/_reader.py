@@ -170,14 +170,12 @@ class ResponseReader:
         idle = self._timeout.idle
         self._idle_deadline = self._now() + idle if idle is not None else math.inf
 
-    async def read(self) -> bytes:
-        """The next chunk of the body; ``b""`` at its end.
+    def read_buffered(self) -> bytes | None:
+        """The bytes that already arrived (``b""`` at the end of the body), or ``None``
+        when a read must wait: then ``await`` :meth:`read`.
 
-        The idle and total deadlines are enforced by one timer per stream rather than a
-        cancel scope per read: at tens of reads per answer and thousands of concurrent
-        answers, a scope per read was a measurable share of the CPU. Bytes that already
-        arrived are returned at once (they count even past a deadline: a slow consumer),
-        with no clock read and no timer; the timer is armed only when a read must wait.
+        Bytes that already arrived count even past a deadline (a slow consumer); taking
+        them costs no clock read, no timer and no coroutine.
         """
         response = self._response
         assert response is not None
@@ -187,12 +185,32 @@ class ResponseReader:
             if buffered or content.at_eof():
                 self.size += len(buffered)
                 return buffered
+        except _DeadlinePassed:  # stored by the timer: read() turns it into the timeout
+            pass
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise self._broken(exc) from exc
+        return None
+
+    async def read(self) -> bytes:
+        """The next chunk of the body; ``b""`` at its end.
+
+        The idle and total deadlines are enforced by one timer per stream rather than a
+        cancel scope per read: at tens of reads per answer and thousands of concurrent
+        answers, a scope per read was a measurable share of the CPU. The timer is armed
+        only when a read must wait (see :meth:`read_buffered`).
+        """
+        buffered = self.read_buffered()
+        if buffered is not None:
+            return buffered
+        response = self._response
+        assert response is not None
+        try:
             if self._now() >= min(self._idle_deadline, self._total_deadline):
                 raise _DeadlinePassed
             self._arm_timer()
             self._reading = True
             try:
-                chunk = await content.readany()
+                chunk = await response.content.readany()
             finally:
                 self._reading = False
             self.size += len(chunk)
@@ -200,17 +218,21 @@ class ResponseReader:
         except _DeadlinePassed:
             pass
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-            if self.closed:
-                raise self.closed_error() from exc
-            raise StreamError(
-                f"the connection broke mid-stream ({type(exc).__name__}: {exc})", recoverable=True
-            ) from exc
+            raise self._broken(exc) from exc
         self.close()
         if self._idle_deadline <= self._total_deadline:
             error = APITimeoutError(f"no event for {self._timeout.idle} s (the idle timeout)")
             error.recoverable = True
             raise error
         raise APITimeoutError(f"{self.what} exceeded the total timeout of {self._timeout.total} s")
+
+    def _broken(self, exc: BaseException) -> StreamError:
+        """The error for a failed read: the connection broke, or the stream was closed."""
+        if self.closed:
+            return self.closed_error()
+        return StreamError(
+            f"the connection broke mid-stream ({type(exc).__name__}: {exc})", recoverable=True
+        )
 
     def _arm_timer(self) -> None:
         deadline = min(self._idle_deadline, self._total_deadline)
@@ -237,15 +259,17 @@ class ResponseReader:
             return StreamError(f"the client was closed while {self.what} was open")
         return StreamError(f"{self.what} was closed before it finished")
 
-    async def finish(self) -> None:
-        """After the last event: read what is left (bounded) so the connection can be reused."""
+    def finish_buffered(self) -> int | None:
+        """After the last event, the common case of :meth:`finish` without a coroutine: the
+        rest of the body (often nothing) already arrived, or too much is left (the
+        connection is dropped). ``None`` when done; else the bytes drained so far, and
+        :meth:`finish` must wait for the rest."""
         response = self._response
         if response is None:
-            return
+            return None
         content = response.content
         size = 0
         try:
-            # the common case: the rest of the body (often nothing) already arrived
             while not content.at_eof():
                 rest = content.read_nowait()
                 size += len(rest)
@@ -253,12 +277,23 @@ class ResponseReader:
                     break
             else:
                 self.close(release=True)
-                return
+                return None
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
             self.close()
-            return
+            return None
         if size > _DRAIN_BYTES:
             self.close()  # too much left to read: drop the connection instead
+            return None
+        return size
+
+    async def finish(self, drained: int | None = -1) -> None:
+        """After the last event: read what is left (bounded) so the connection can be reused.
+
+        ``drained`` is what :meth:`finish_buffered` returned, when it was called first.
+        """
+        size = self.finish_buffered() if drained == -1 else drained
+        response = self._response
+        if size is None or response is None:
             return
         reusable = False
         with anyio.move_on_after(_DRAIN_SECONDS):
@@ -416,7 +451,9 @@ class ReaderStream:
             enclosing = current.get()
             if enclosing is not None and not enclosing.has_stream:
                 self._call = enclosing  # ``ana.ask`` reading its stream
-            elif self._telemetry is not None:
+            elif self._telemetry is not None and not self._telemetry.idle():
+                # a call of its own only when something records it (no Call, no context
+                # variable to set per stream otherwise)
                 self._call = begin(self._telemetry, self._operation)
                 self._owns_call = True
                 token = current.set(self._call)

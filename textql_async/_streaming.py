@@ -150,7 +150,9 @@ class AnaStream(ReaderStream):
         reader = self._reader
         try:
             while True:
-                chunk = await reader.read()
+                chunk = reader.read_buffered()
+                if chunk is None:
+                    chunk = await reader.read()
                 if not chunk:
                     self._end_of_body()
                     return None
@@ -164,7 +166,9 @@ class AnaStream(ReaderStream):
                     self._call.first_block()
                 if fold.done:
                     self._finished = True
-                    await reader.finish()
+                    drained = reader.finish_buffered()
+                    if drained is not None:
+                        await reader.finish(drained)
                     return updates or None
                 if updates:
                     return updates

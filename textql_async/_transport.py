@@ -115,7 +115,7 @@ class Transport:
         self._open_streams: set[_Closable] = set()
         self._warned_plain_http = False
         self._auth_cache: dict[str, dict[str, str]] = {}  # per settings: reset by derive()
-        self._timeouts: dict[tuple[Timeout, bool], aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[tuple[int, bool], tuple[Timeout, aiohttp.ClientTimeout]] = {}
         self._deadlines: Deadlines | None = None  # of the loop in use (see _header_deadlines)
         # credentials as they appear on the wire (the key, the Basic token), longest first
         secrets = {
@@ -277,18 +277,22 @@ class Transport:
 
     def _client_timeout(self, t: Timeout, stream: bool) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for ``t``, made once per distinct ``Timeout``."""
-        key = (t, stream)
+        # keyed by identity (a dataclass hash is a Python call); the entry keeps ``t`` alive
+        key = (id(t), stream)
         found = self._timeouts.get(key)
-        if found is None:
+        if found is None or found[0] is not t:
             if len(self._timeouts) >= 64:  # many distinct timeouts: keep the cache bounded
                 self._timeouts.clear()
-            found = self._timeouts[key] = aiohttp.ClientTimeout(
-                total=None,
-                connect=t.connect,
-                sock_connect=t.connect,
-                sock_read=None if stream else t.read,
+            found = self._timeouts[key] = (
+                t,
+                aiohttp.ClientTimeout(
+                    total=None,
+                    connect=t.connect,
+                    sock_connect=t.connect,
+                    sock_read=None if stream else t.read,
+                ),
             )
-        return found
+        return found[1]
 
     def redact(self, text: str) -> str:
         """Remove every credential (the key, the Basic token) from text that might echo it."""
@@ -370,6 +374,7 @@ class Transport:
         stream: bool = False,
         connect: bool = False,
         header_timeout: float | None = None,
+        content_type: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> aiohttp.ClientResponse:
         """Send a request and return the open response once its status is a success.
@@ -377,7 +382,8 @@ class Transport:
         Error statuses become typed :class:`APIError` s. Retries follow the
         policy: connection errors and 408/409/429/5xx, with ``Retry-After``
         honoured; a non-idempotent request is re-sent only when it never left.
-        ``header_timeout`` bounds each attempt's wait for the response headers.
+        ``header_timeout`` bounds each attempt's wait for the response headers. A success
+        whose body is not ``content_type`` is an :class:`APIError` (see :meth:`expect_content_type`).
         ``options`` (``extra_headers``, ``extra_query``, ``extra_body``) are merged last.
         Each attempt runs the ``on_request`` / ``on_response`` hooks and reports to
         the current :class:`~textql_async._otel.Call` (retries, status, ``traceparent``).
@@ -488,6 +494,8 @@ class Transport:
                     raise
             if response.status < 300:
                 capture(response.status, response.headers)
+                if content_type is not None and not self.has_content_type(response, content_type):
+                    await self.expect_content_type(response, content_type)  # raises
                 return response
             error = await self._error_from(response)
             retry = should_retry(response.status, response.headers.get("x-should-retry"))
@@ -512,11 +520,17 @@ class Transport:
             capture(response.status, response.headers)
             raise error
 
+    @staticmethod
+    def has_content_type(response: aiohttp.ClientResponse, expected: str) -> bool:
+        """Whether the body is ``expected`` (lower case, without parameters)."""
+        content_type: str = response.headers.get("Content-Type", "")
+        return content_type.split(";", 1)[0].strip().lower() == expected
+
     async def expect_content_type(self, response: aiohttp.ClientResponse, expected: str) -> None:
         """A success whose body is not ``expected`` (an HTML page, plain text) is an :class:`APIError`."""
-        content_type = response.headers.get("Content-Type", "")
-        if content_type.split(";", 1)[0].strip().lower() == expected:
+        if self.has_content_type(response, expected):
             return
+        content_type = response.headers.get("Content-Type", "")
         error = await self._error_from(response)
         shown = content_type or "no content type"
         detail = error.message.split(": ", 1)[1] if ": " in error.message else ""
@@ -586,5 +600,8 @@ def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
         return None
     out: list[tuple[str, str]] = []
     for name, value in params.items():
-        add_query_value(out, name, value)
+        if type(value) is str:
+            out.append((name, value))
+        elif value is not None:
+            add_query_value(out, name, value)
     return out

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import aiohttp
 import msgspec
 
 from textql_async._batch import BatchItem, Progress, Query, run_batch
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 __all__ = ["AnaResource"]
+
+_SSE_ACCEPT = {"Accept": "text/event-stream"}  # only read: merged into each request's own dict
 
 
 class AnaResource(Resource, family="ana"):
@@ -79,22 +81,22 @@ class AnaResource(Resource, family="ana"):
         transport = self._transport
         t = as_timeout(timeout) if timeout is not None else transport.settings.timeout
 
-        async def opener() -> aiohttp.ClientResponse:
-            response = await transport.open(
-                "GET",
-                "/api/ana",
-                params=params,
-                headers={"Accept": "text/event-stream"},
-                auth="ana",
-                timeout=t,
-                max_retries=max_retries,
-                idempotent=True,
-                stream=True,
-                header_timeout=t.idle,
-                **options,
-            )
-            await transport.expect_content_type(response, "text/event-stream")
-            return response
+        # a partial, not a closure: no cells, and no coroutine level of its own per stream
+        opener = functools.partial(
+            transport.open,
+            "GET",
+            "/api/ana",
+            params=params,
+            headers=_SSE_ACCEPT,
+            auth="ana",
+            timeout=t,
+            max_retries=max_retries,
+            idempotent=True,
+            stream=True,
+            header_timeout=t.idle,
+            content_type="text/event-stream",
+            **options,
+        )
 
         return AnaStream(
             opener,
