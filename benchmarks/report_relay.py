@@ -6,6 +6,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from benchmarks.report_layers import layers_markdown
+
 __all__ = ["relay_chart_rows", "relay_markdown", "relay_targets"]
 
 _SHORT = "short"
@@ -181,6 +183,7 @@ def relay_markdown(r: dict[str, Any]) -> list[str]:
         "per-event writes, wall for the 64 KiB and 1 MiB pieces).",
         "",
     ]
+    out += layers_markdown(r)
     out += _small_chunks(r)
     out += _profiles(r)
     return out

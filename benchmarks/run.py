@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch_dask, concurrency, loopback, micro, relay_cpu
+from benchmarks import batch_dask, concurrency, loopback, micro, relay_cpu, relay_layers
 from benchmarks.compliance import check_compliance
 from benchmarks.contenders import chunked, ours_final, outcome
 from benchmarks.memory import bench_memory
@@ -58,6 +58,7 @@ class Config:
     relay_rounds: int = 2  # interleaved rounds per child process
     relay_repeats: int = 3  # child processes per loop (alternating loops)
     relay_paced_levels: tuple[int, ...] = (1, 1_000)  # paced p99 on the other loops
+    relay_layer_rounds: int = 4  # the short answer layer by layer, per loop
     small_chunk_sizes: tuple[int, ...] = (1, 16, 64)
     small_chunk_blocks: tuple[int, int] = (2, 4)  # a 195 KB and a 728 KB answer
     small_chunk_repeats: int = 3
@@ -87,6 +88,7 @@ TINY = Config(
     relay_rounds=1,
     relay_repeats=1,
     relay_paced_levels=(1, 2),
+    relay_layer_rounds=1,
     small_chunk_sizes=(64,),
     small_chunk_blocks=(1, 2),
     small_chunk_repeats=1,
@@ -158,6 +160,10 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
             rounds=config.relay_rounds,
             repeats=config.relay_repeats,
             workloads=list(relay_cpu.WORKLOADS),
+        )
+        _log("  the short answer, layer by layer")
+        results["relay_layers"] = relay_layers.bench_layers(
+            url, n=config.relay_answers, rounds=config.relay_layer_rounds
         )
         _log("  profiles of the relay workloads")
         results["relay_profile"] = relay_cpu.profile_relay(

@@ -67,6 +67,10 @@ def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
         for workload in results["relay"]["workloads"]:
             for contender in ("raw", "floor", "ask"):
                 assert results["relay"]["times"][loop][workload][contender]["cpu"]
+    layers = results["relay_layers"]
+    for loop in layers["loops"]:
+        assert set(layers["times"][loop]) == set(layers["layers"])
+    assert "### Where ask()'s CPU goes on the short answer, layer by layer" in markdown
     assert {row["chunk"] for row in results["small_chunks"]["rows"]} == {64}
     compliance = results["compliance"]["parsers"]["ours (SSEDecoder)"]
     assert [case for case, ok in compliance.items() if not ok] == [
