@@ -366,7 +366,9 @@ class RedisRelay:
     async def _watch(self) -> None:
         """Every ``scan_interval``: take over unfinished answers whose lease expired."""
         active = self._prefix + "active"
-        while True:
+        # ``_closed`` is set before this task is cancelled: a cancellation that redis-py
+        # turns into a ConnectionError (it disconnects on the way out) must still end it
+        while not self._closed:
             await anyio.sleep(self._scan_interval)
             try:
                 for member in await self._redis.zrange(active, 0, -1):
