@@ -270,12 +270,12 @@ CONTENDERS = ("ours", "floor", "raw")
 class _Server:
     """A paced server in its own process: ``fake`` (FakeTextQL) or ``lean`` (benchmarks.server)."""
 
-    def __init__(self, kind: str, delay: float) -> None:
+    def __init__(self, kind: str, delay: float, loop: str = "asyncio") -> None:
         if kind == "fake":
-            self.proc = _python("serve", str(delay), stdout=subprocess.PIPE)
+            self.proc = _python("serve", str(delay), loop, stdout=subprocess.PIPE)
         elif kind == "lean":
             self.proc = _python(
-                "--paced", str(delay), module="benchmarks.server", stdout=subprocess.PIPE
+                "--paced", str(delay), loop, module="benchmarks.server", stdout=subprocess.PIPE
             )
         else:
             raise ValueError(f"server must be one of {SERVERS}, got {kind!r}")
@@ -311,17 +311,24 @@ def run_level(
     loop: str = "asyncio",
     server: str = "fake",
     contender: str = "ours",
+    server_loop: str = "asyncio",
 ) -> dict[str, Any]:
     """Run one level in a fresh Python process (and the server in another, if asked); with a
     separate server, the client runs on ``loop`` (``"asyncio"`` or ``"uvloop"``), as
     ``contender`` (:data:`CONTENDERS`), against ``server`` (:data:`SERVERS`)."""
     if not separate_server:
         return _result(_python("inproc", str(n), str(delay), stdout=subprocess.PIPE))
-    running = _Server(server, delay)
+    running = _Server(server, delay, server_loop)
     try:
         return running.client(n, loop, contender, profile)
     finally:
         running.close()
+
+
+def _best_loop() -> str:
+    from benchmarks.relay_cpu import loop_available
+
+    return "uvloop" if loop_available("uvloop") else "asyncio"
 
 
 def run_paced(
@@ -332,27 +339,34 @@ def run_paced(
     contenders: tuple[str, ...] = CONTENDERS,
     servers: tuple[str, ...] = SERVERS,
     rounds: int = 3,
+    server_loop: str | None = None,
 ) -> dict[str, Any]:
     """Every contender x loop x level against each server, interleaved, ``rounds`` times.
 
-    One server process per server kind for the whole run; a fresh client process per
-    measurement. Each round rotates the order of loops and contenders, so drift on a shared
-    machine falls on all of them alike. Returns ``{"options", "rows"}``, one row per
-    measurement (``server``, ``loop``, ``contender``, ``round`` and :func:`_streams`'s figures).
+    A fresh server process (on ``server_loop``: uvloop where installed, the cheaper server)
+    and a fresh client process per measurement: the fake keeps every chat and request it
+    served, so a long-lived one grows slower (its collector walks a bigger heap) and later
+    contenders would pay for earlier ones. Each round rotates the order of servers, loops
+    and contenders, so drift on a shared machine falls on all of them alike. Returns
+    ``{"options", "rows"}``, one row per measurement (``server``, ``loop``, ``contender``,
+    ``round`` and :func:`_streams`'s figures, ``server_cpu`` included).
     """
+    from benchmarks.relay_cpu import loop_available
+
+    server_loop = server_loop or _best_loop()
+    loops = tuple(lp for lp in loops if loop_available(lp))
     rows: list[dict[str, Any]] = []
-    for kind in servers:
-        running = _Server(kind, delay)
-        try:
-            for n in levels:
-                for r in range(rounds):
-                    order = [(lp, c) for lp in loops for c in contenders]
-                    shift = r % len(order)
-                    for lp, c in order[shift:] + order[:shift]:
-                        row = running.client(n, lp, c)
-                        rows.append({**row, "server": kind, "loop": lp, "contender": c, "round": r})
-        finally:
-            running.close()
+    order = [(k, lp, c) for k in servers for lp in loops for c in contenders]
+    for n in levels:
+        for r in range(rounds):
+            shift = (r * (len(contenders) + 1)) % len(order)
+            for kind, lp, c in order[shift:] + order[:shift]:
+                running = _Server(kind, delay, server_loop)
+                try:
+                    row = running.client(n, lp, c)
+                finally:
+                    running.close()
+                rows.append({**row, "server": kind, "loop": lp, "contender": c, "round": r})
     options = {
         "delay": delay,
         "levels": list(levels),
@@ -360,6 +374,7 @@ def run_paced(
         "contenders": list(contenders),
         "servers": list(servers),
         "rounds": rounds,
+        "server_loop": server_loop,
     }
     return {"options": options, "rows": rows}
 
@@ -373,8 +388,10 @@ MODES = {
 def main() -> None:
     command, *args = sys.argv[1:]
     if command == "serve":
+        from benchmarks.relay_cpu import run_on
+
         try:
-            asyncio.run(_serve(float(args[0])))
+            run_on(args[1] if len(args) > 1 else "asyncio", _serve(float(args[0])))
         except KeyboardInterrupt:
             pass
         return

@@ -7,7 +7,7 @@ per event, as a real SSE server does) and prints ``PORT <n>`` once it listens on
 credentials: it stands in for the network, not for TextQL. Requests are counted per name
 (``GET /count?query=NAME``).
 
-``python -m benchmarks.server --paced DELAY`` answers every ``GET /api/ana`` (any question)
+``python -m benchmarks.server --paced DELAY [LOOP]`` (``LOOP``: ``asyncio`` or ``uvloop``) answers every ``GET /api/ana`` (any question)
 with FakeTextQL's default answer, one write per event and ``asyncio.sleep(DELAY)`` before
 each, as FakeTextQL with ``event_delay=DELAY`` does - but with the event bytes built once
 at start-up and nothing else per event (no chat store, no fault checks, no per-event JSON
@@ -131,14 +131,21 @@ async def _serve(app: web.Application) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
-    if len(args) == 2 and args[0] == "--paced":
+    loop = "asyncio"
+    if len(args) in (2, 3) and args[0] == "--paced":
         app = build_paced_app(float(args[1]))
+        loop = args[2] if len(args) == 3 else loop
     elif len(args) == 1:
         app = build_app(Path(args[0]))
     else:
-        raise SystemExit("usage: python -m benchmarks.server DIR | --paced DELAY")
+        raise SystemExit("usage: python -m benchmarks.server DIR | --paced DELAY [LOOP]")
     try:
-        asyncio.run(_serve(app))
+        if loop == "asyncio":
+            asyncio.run(_serve(app))
+        else:
+            from benchmarks.relay_cpu import run_on
+
+            run_on(loop, _serve(app))
     except KeyboardInterrupt:
         pass
 
