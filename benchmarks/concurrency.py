@@ -325,12 +325,6 @@ def run_level(
         running.close()
 
 
-def _best_loop() -> str:
-    from benchmarks.relay_cpu import loop_available
-
-    return "uvloop" if loop_available("uvloop") else "asyncio"
-
-
 def run_paced(
     levels: tuple[int, ...] = (1, 1000),
     *,
@@ -339,12 +333,13 @@ def run_paced(
     contenders: tuple[str, ...] = CONTENDERS,
     servers: tuple[str, ...] = SERVERS,
     rounds: int = 3,
-    server_loop: str | None = None,
+    server_loop: str = "asyncio",
 ) -> dict[str, Any]:
     """Every contender x loop x level against each server, interleaved, ``rounds`` times.
 
-    A fresh server process (on ``server_loop``: uvloop where installed, the cheaper server)
-    and a fresh client process per measurement: the fake keeps every chat and request it
+    A fresh server process (on ``server_loop``; asyncio by default: FakeTextQL on uvloop
+    left a tail of streams whose first block came ~1 s late, p99 1.7 s against p50 0.5 s,
+    which measures the server) and a fresh client process per measurement: the fake keeps every chat and request it
     served, so a long-lived one grows slower (its collector walks a bigger heap) and later
     contenders would pay for earlier ones. Each round rotates the order of servers, loops
     and contenders, so drift on a shared machine falls on all of them alike. Returns
@@ -353,7 +348,6 @@ def run_paced(
     """
     from benchmarks.relay_cpu import loop_available
 
-    server_loop = server_loop or _best_loop()
     loops = tuple(lp for lp in loops if loop_available(lp))
     rows: list[dict[str, Any]] = []
     order = [(k, lp, c) for k in servers for lp in loops for c in contenders]

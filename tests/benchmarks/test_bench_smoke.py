@@ -67,6 +67,13 @@ def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
         for workload in results["relay"]["workloads"]:
             for contender in ("raw", "floor", "ask"):
                 assert results["relay"]["times"][loop][workload][contender]["cpu"]
+    paced = results["relay_paced"]
+    measured = {(row["server"], row["loop"], row["contender"]) for row in paced["rows"]}
+    assert len(measured) == len(paced["options"]["servers"]) * len(paced["options"]["loops"]) * len(
+        paced["options"]["contenders"]
+    )
+    assert all(row["blocks"] == 4 * row["streams"] for row in paced["rows"])
+    assert "ours against the floors" in markdown
     assert {row["chunk"] for row in results["small_chunks"]["rows"]} == {64}
     compliance = results["compliance"]["parsers"]["ours (SSEDecoder)"]
     assert [case for case, ok in compliance.items() if not ok] == [
