@@ -286,8 +286,43 @@ def _paced_markdown(r: dict[str, Any]) -> list[str]:
                     f"{top['ttfb_p99'] * 1e3:.0f} | {top['wall']:.2f} | {top['cpu']:.2f} | "
                     + (f"{server_cpu:.2f} |" if server_cpu is not None else "- |")
                 )
-    out.append("")
+    out += ["", *_paced_verdict(summary, options), ""]
     return out
+
+
+def _paced_verdict(
+    summary: dict[tuple[str, str, str, int], dict[str, float]], options: dict[str, Any]
+) -> list[str]:
+    """What the table says about the goal, in numbers: ours against the floors, per loop."""
+    levels = options["levels"]
+    servers = options["servers"]
+    server = _PACED_SERVER if _PACED_SERVER in servers else servers[0]
+    parts = []
+    for loop in options["loops"]:
+        ratios = {c: _paced_ratio(summary, server, loop, c, levels) for c in options["contenders"]}
+        cells = ", ".join(f"{c} {v:.1f}x" for c, v in ratios.items() if v is not None)
+        best = min((v for v in ratios.values() if v is not None), default=None)
+        reach = (
+            "within the goal"
+            if best is not None and best <= _PACED_GOAL
+            else "no contender, not even the raw read, within the goal"
+        )
+        parts.append(f"{loop}: {cells} ({reach})")
+    cpu = {
+        k: summary[(k, options["loops"][0], "ours", levels[-1])].get("server_cpu")
+        for k in servers
+        if (k, options["loops"][0], "ours", levels[-1]) in summary
+    }
+    cpu_text = ", ".join(f"{k} {v:.2f} s" for k, v in cpu.items() if v is not None)
+    return [
+        f"On the {server} server, p99 at {levels[-1]:,} streams over one stream's: "
+        + "; ".join(parts)
+        + f". Server CPU during the {levels[-1]:,} streams (ours, {options['loops'][0]}): "
+        f"{cpu_text}. When the raw read misses the goal too, what is left is the cost of "
+        f"{levels[-1]:,} connections and requests set up at once on aiohttp plus the "
+        "server's, on a machine with two cores for both processes: no client on aiohttp "
+        "gets under it here."
+    ]
 
 
 def _small_chunks(r: dict[str, Any]) -> list[str]:
