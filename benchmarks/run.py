@@ -57,7 +57,8 @@ class Config:
     relay_answers: int = 2_000  # the short answer, asks at once through gather
     relay_rounds: int = 2  # interleaved rounds per child process
     relay_repeats: int = 3  # child processes per loop (alternating loops)
-    relay_paced_levels: tuple[int, ...] = (1, 1_000)  # paced p99 on the other loops
+    relay_paced_levels: tuple[int, ...] = (1, 1_000)  # paced p99: ours vs floors, both loops
+    relay_paced_rounds: int = 2  # 24 measurements a round, ~60 s
     relay_layer_rounds: int = 4  # the short answer layer by layer, per loop
     small_chunk_sizes: tuple[int, ...] = (1, 16, 64)
     small_chunk_blocks: tuple[int, int] = (2, 4)  # a 195 KB and a 728 KB answer
@@ -89,6 +90,7 @@ TINY = Config(
     relay_repeats=1,
     relay_paced_levels=(1, 2),
     relay_layer_rounds=1,
+    relay_paced_rounds=1,
     small_chunk_sizes=(64,),
     small_chunk_blocks=(1, 2),
     small_chunk_repeats=1,
@@ -177,14 +179,13 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
     )
     paced = config.modes.get("paced")
     if paced is not None:
-        results["relay_paced"] = {
-            loop: [
-                concurrency.run_level(n, **{**paced, "separate_server": True}, loop=loop)
-                for n in config.relay_paced_levels
-            ]
-            for loop in relay_cpu.LOOPS
-            if loop != "asyncio" and relay_cpu.loop_available(loop)
-        }
+        _log(
+            f"paced streams: {', '.join(f'{n:,}' for n in config.relay_paced_levels)}, ours vs "
+            "the floors, FakeTextQL and the lean server, both loops"
+        )
+        results["relay_paced"] = concurrency.run_paced(
+            config.relay_paced_levels, delay=paced["delay"], rounds=config.relay_paced_rounds
+        )
 
     _log("small chunks: 1-, 16-, 64-byte pieces, fast path vs general path")
     results["small_chunks"] = micro.bench_small_chunks(

@@ -6,6 +6,13 @@
 per event, as a real SSE server does) and prints ``PORT <n>`` once it listens on 127.0.0.1. It checks no
 credentials: it stands in for the network, not for TextQL. Requests are counted per name
 (``GET /count?query=NAME``).
+
+``python -m benchmarks.server --paced DELAY [LOOP]`` (``LOOP``: ``asyncio`` or ``uvloop``) answers every ``GET /api/ana`` (any question)
+with FakeTextQL's default answer, one write per event and ``asyncio.sleep(DELAY)`` before
+each, as FakeTextQL with ``event_delay=DELAY`` does - but with the event bytes built once
+at start-up and nothing else per event (no chat store, no fault checks, no per-event JSON
+encoding): the cheapest paced aiohttp server, so that a benchmark of the client does not
+measure the server.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-__all__ = ["build_app", "main"]
+__all__ = ["build_app", "build_paced_app", "main", "paced_events"]
 
 _PIECE = 1024 * 1024
 
@@ -73,8 +80,44 @@ def build_app(directory: Path) -> web.Application:
     return app
 
 
-async def _serve(directory: Path) -> None:
-    runner = web.AppRunner(build_app(directory), access_log=None)
+def paced_events() -> list[bytes]:
+    """FakeTextQL's default answer (to the question ``"question"``), one ``bytes`` per event."""
+    from textql_async.testing import render_script
+    from textql_async.testing._answers import default_answer
+
+    script = default_answer(
+        "question",
+        chat_id="fake-chat-0123456789abcdef01",
+        user_msg_id=33893,
+        assistant_msg_id=33894,
+    )
+    return [render_script([event]) for event in script]
+
+
+def build_paced_app(delay: float) -> web.Application:
+    """Every ``GET /api/ana`` gets :func:`paced_events`, ``delay`` seconds before each write."""
+    events = paced_events()
+    headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+
+    async def ana(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers=headers)
+        await response.prepare(request)
+        try:
+            for event in events:
+                await asyncio.sleep(delay)
+                await response.write(event)
+            await response.write_eof()
+        except ConnectionError:
+            pass
+        return response
+
+    app = web.Application()
+    app.router.add_get("/api/ana", ana)
+    return app
+
+
+async def _serve(app: web.Application) -> None:
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
@@ -87,10 +130,22 @@ async def _serve(directory: Path) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        raise SystemExit("usage: python -m benchmarks.server DIR")
+    args = sys.argv[1:]
+    loop = "asyncio"
+    if len(args) in (2, 3) and args[0] == "--paced":
+        app = build_paced_app(float(args[1]))
+        loop = args[2] if len(args) == 3 else loop
+    elif len(args) == 1:
+        app = build_app(Path(args[0]))
+    else:
+        raise SystemExit("usage: python -m benchmarks.server DIR | --paced DELAY [LOOP]")
     try:
-        asyncio.run(_serve(Path(sys.argv[1])))
+        if loop == "asyncio":
+            asyncio.run(_serve(app))
+        else:
+            from benchmarks.relay_cpu import run_on
+
+            run_on(loop, _serve(app))
     except KeyboardInterrupt:
         pass
 

@@ -48,6 +48,7 @@ def test_workloads_are_deterministic() -> None:
     assert realistic_answer(2, seed=2).streams != realistic_answer(2).streams
 
 
+@pytest.mark.timeout(240)  # every benchmark, a few child processes each: ~1 min on 2 cores
 def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
     chart = importlib.util.find_spec("matplotlib") is not None
     results = run.run(run.TINY, tmp_path, chart=chart)
@@ -71,6 +72,13 @@ def test_the_whole_suite_runs_once_on_tiny_sizes(tmp_path: Path) -> None:
     for loop in layers["loops"]:
         assert set(layers["times"][loop]) == set(layers["layers"])
     assert "### Where ask()'s CPU goes on the short answer, layer by layer" in markdown
+    paced = results["relay_paced"]
+    measured = {(row["server"], row["loop"], row["contender"]) for row in paced["rows"]}
+    assert len(measured) == len(paced["options"]["servers"]) * len(paced["options"]["loops"]) * len(
+        paced["options"]["contenders"]
+    )
+    assert all(row["blocks"] == 4 * row["streams"] for row in paced["rows"])
+    assert "ours against the floors" in markdown
     assert {row["chunk"] for row in results["small_chunks"]["rows"]} == {64}
     compliance = results["compliance"]["parsers"]["ours (SSEDecoder)"]
     assert [case for case, ok in compliance.items() if not ok] == [
