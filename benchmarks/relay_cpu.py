@@ -193,10 +193,11 @@ def _pythonpath() -> str:
     return os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)
 
 
-def _child(*args: str) -> dict[str, Any]:
+def _child(*args: str, module: str = "benchmarks.relay_cpu") -> dict[str, Any]:
+    """Run ``python -m module args`` (a benchmark's child process); its last JSON line."""
     env = {**os.environ, "PYTHONPATH": _pythonpath()}
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.relay_cpu", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -130,21 +128,10 @@ async def _rounds(url: str, rounds: int, n: int) -> dict[str, Any]:
 def bench_layers(url: str, *, n: int, rounds: int) -> dict[str, Any]:
     """Every layer on every available loop, one child process per loop."""
     loops = [loop for loop in relay_cpu.LOOPS if relay_cpu.loop_available(loop)]
-    times: dict[str, Any] = {}
-    for loop in loops:
-        env = {**os.environ, "PYTHONPATH": relay_cpu._pythonpath()}
-        proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.relay_layers", url, loop, str(rounds), str(n)],
-            cwd=relay_cpu.ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"layer benchmark child failed: {proc.stderr[-2000:]}")
-        times[loop] = json.loads(proc.stdout.strip().splitlines()[-1])
+    times = {
+        loop: relay_cpu._child(url, loop, str(rounds), str(n), module="benchmarks.relay_layers")
+        for loop in loops
+    }
     return {"answers": n, "rounds": rounds, "loops": loops, "layers": dict(LAYERS), "times": times}
 
 
