@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch_dask, concurrency, loopback, micro, relay_cpu
+from benchmarks import batch_dask, concurrency, cores, loopback, micro, relay_cpu
 from benchmarks.compliance import check_compliance
 from benchmarks.contenders import chunked, ours_final, outcome
 from benchmarks.memory import bench_memory
@@ -186,6 +186,9 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
         config.small_chunk_sizes,
         repeats=config.small_chunk_repeats,
     )
+
+    _log("pure-Python vs compiled sans-IO core, interleaved")
+    results["cores"] = cores.bench_cores(blocks=config.blocks, repeats=config.micro_repeats)
 
     _log("profile of the final path on workload 1")
     results["profile_final"] = micro.profile_top(partial(ours_final, chunked(w1.streams[0])))

@@ -97,7 +97,8 @@ def _defining_module(module: str, name: str) -> str:
     value = getattr(importlib.import_module(module), name)
     defining = getattr(value, "__module__", None)
     if isinstance(defining, str) and defining.startswith("textql_async"):
-        return defining
+        # a class of the compiled core (make accel) is documented where its source is
+        return defining.replace("textql_async._speedups.", "textql_async.sansio.")
     # a constant: ask griffe where the name comes from
     obj = _griffe_package()[f"{module.removeprefix('textql_async.')}.{name}" if module != "textql_async" else name]
     if isinstance(obj, griffe.Alias):
