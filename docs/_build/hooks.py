@@ -30,6 +30,7 @@ PUBLIC_MODULES = {
     "textql_async.sync": ("sync", "Sync facade: textql_async.sync"),
     "textql_async.testing": ("testing", "Testing kit: textql_async.testing"),
     "textql_async.distributed": ("distributed", "Batch on Dask: textql_async.distributed"),
+    "textql_async.sansio": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.sse": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.fold": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),

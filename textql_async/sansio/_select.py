@@ -59,7 +59,7 @@ def _load_compiled() -> tuple[Core | None, str]:
             return None, "not built (run `make accel`)"
         if not str(module.__file__).endswith(tuple(EXTENSION_SUFFIXES)):
             # only the generated .py copy is there (built for another Python version)
-            return None, "not built for this Python (run `make accel`)"
+            return None, "no compiled extension for this Python (run `make accel`)"
         try:
             digest = hashlib.sha256(Path(str(source.__file__)).read_bytes()).hexdigest()
         except OSError:
