@@ -188,7 +188,9 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
     )
 
     _log("pure-Python vs compiled sans-IO core, interleaved")
-    results["cores"] = cores.bench_cores(blocks=config.blocks, repeats=config.micro_repeats)
+    results["cores"] = cores.bench_cores(
+        blocks=config.blocks, sizes=config.small_chunk_sizes, repeats=config.micro_repeats
+    )
 
     _log("profile of the final path on workload 1")
     results["profile_final"] = micro.profile_top(partial(ours_final, chunked(w1.streams[0])))
