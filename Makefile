@@ -23,12 +23,26 @@ $(BIN)/python:
 $(VENV)/.installed-%: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet $(PIP_FLAGS) $(CONSTRAINTS) -e '.[$(EXTRAS)]'
+	$(MAKE) accel VENV=$(VENV)
 	touch $@
 
 install: $(STAMP)
 .PHONY: install
 
-demo: $(STAMP)
+# The optional compiled sans-IO core: a mypyc build of textql_async/sansio/{slots,sse,fold,
+# chunked}.py into textql_async/_speedups/ (gitignored), used when it imports and matches
+# the sources (else, or with TEXTQL_ASYNC_PURE=1, the pure-Python core). Rebuilt when a
+# source changes; without a C compiler or Python headers it prints one line and succeeds.
+SPEEDUP_SOURCES := $(addprefix textql_async/sansio/,slots.py sse.py fold.py chunked.py) \
+	tools/build_speedups.py
+$(VENV)/.accel: $(SPEEDUP_SOURCES) | $(BIN)/python
+	@$(BIN)/python tools/build_speedups.py
+	@touch $@
+
+accel: $(VENV)/.accel
+.PHONY: accel
+
+demo: $(STAMP) accel
 	$(BIN)/textql-async demo
 
 # The websocket relay (examples/websocket_relay/) on an embedded FakeTextQL; prints its URL.
@@ -50,7 +64,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict textql_async
 
-pytest: $(STAMP)
+pytest: $(STAMP) accel
 	$(BIN)/python -m pytest -q
 
 # The API reference site (mkdocs-material + mkdocstrings) into site/; warnings are errors:
@@ -103,6 +117,7 @@ soak: $(STAMP)
 # benchmarks/results.json and the chart benchmarks/ratios.png.
 bench:
 	$(MAKE) $(VENV)/.installed-dev-bench EXTRAS=dev,bench
+	$(MAKE) accel
 	$(BIN)/python -m benchmarks.run
 
 # 500 SSE readers on 20 answers over two FastAPI replicas on a real redis-server (about a
@@ -111,4 +126,5 @@ bench-relay: $(STAMP)
 	$(BIN)/python -m benchmarks.relay_load
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-min .venv-py3.* dist site .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-latest .venv-min .venv-py3.* dist site .mypy_cache .pytest_cache .ruff_cache \
+		textql_async/_speedups build/speedups

@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import cores
 from benchmarks.contenders import (
     AIOHTTP_SSE,
     FLOOR,
@@ -358,6 +359,12 @@ def write_markdown(r: dict[str, Any], path: Path, *, chart: str | None) -> None:
     lin = r["linearity"]
     sizes = lin["sizes"]
     out += [
+        "## Pure vs compiled core",
+        "",
+        "The same bytes through the pure-Python and the mypyc-compiled sans-IO core "
+        "(`make accel`; `TEXTQL_ASYNC_PURE=1` forces pure), interleaved, medians:",
+        "",
+        *(cores.format_table(r["cores"]) if "cores" in r else ["Not measured in this run.", ""]),
         "## Decoder linearity",
         "",
         f"One big block event fed in {lin['chunk']:,}-byte chunks, after 33 ordinary events "

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from benchmarks import batch_dask, concurrency, loopback, micro, relay_cpu, relay_layers
+from benchmarks import batch_dask, concurrency, cores, loopback, micro, relay_cpu, relay_layers
 from benchmarks.compliance import check_compliance
 from benchmarks.contenders import chunked, ours_final, outcome
 from benchmarks.memory import bench_memory
@@ -192,6 +192,11 @@ def run(config: Config, out: Path, *, chart: bool = True) -> dict[str, Any]:
         tuple(realistic_answer(n).streams[0] for n in config.small_chunk_blocks),  # type: ignore[arg-type]
         config.small_chunk_sizes,
         repeats=config.small_chunk_repeats,
+    )
+
+    _log("pure-Python vs compiled sans-IO core, interleaved")
+    results["cores"] = cores.bench_cores(
+        blocks=config.blocks, sizes=config.small_chunk_sizes, repeats=config.micro_repeats
     )
 
     _log("profile of the final path on workload 1")

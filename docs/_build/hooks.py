@@ -30,6 +30,7 @@ PUBLIC_MODULES = {
     "textql_async.sync": ("sync", "Sync facade: textql_async.sync"),
     "textql_async.testing": ("testing", "Testing kit: textql_async.testing"),
     "textql_async.distributed": ("distributed", "Batch on Dask: textql_async.distributed"),
+    "textql_async.sansio": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.sse": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.fold": ("sansio", "Sans-IO core: textql_async.sansio"),
     "textql_async.sansio.chunked": ("sansio", "Sans-IO core: textql_async.sansio"),
@@ -97,7 +98,8 @@ def _defining_module(module: str, name: str) -> str:
     value = getattr(importlib.import_module(module), name)
     defining = getattr(value, "__module__", None)
     if isinstance(defining, str) and defining.startswith("textql_async"):
-        return defining
+        # a class of the compiled core (make accel) is documented where its source is
+        return defining.replace("textql_async._speedups.", "textql_async.sansio.")
     # a constant: ask griffe where the name comes from
     obj = _griffe_package()[f"{module.removeprefix('textql_async.')}.{name}" if module != "textql_async" else name]
     if isinstance(obj, griffe.Alias):

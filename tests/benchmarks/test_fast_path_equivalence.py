@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from _cores import both_cores  # noqa: F401  (every test here runs on both cores)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from _cores import both_cores  # noqa: F401  (every test here runs on both cores)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 
 import pytest
+from _cores import both_cores  # noqa: F401  (every test here runs on both cores)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
