@@ -70,7 +70,15 @@ def machine_facts() -> dict[str, Any]:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load": _load(),
         "versions": versions,
+        "core": _core(),
     }
+
+
+def _core() -> str:
+    """Which sans-IO core the benchmarks' clients ran (compiled or pure Python, and why)."""
+    from textql_async.sansio import core_description
+
+    return core_description()
 
 
 # -- targets --------------------------------------------------------------------------------
@@ -281,6 +289,8 @@ def write_markdown(r: dict[str, Any], path: Path, *, chart: str | None) -> None:
         f"at the start {m.get('load', 'unknown')} (the machine is shared: figures are noisy, "
         "ratios of contenders run interleaved are what to compare)",
         "- " + ", ".join(f"{name} {ver}" for name, ver in v.items()),
+        f"- sans-IO core (`textql_async.sansio.core_description()`): {m.get('core', 'unknown')}"
+        " (the child processes of the relay and paced benchmarks import the same one)",
         "- In-memory contenders get the same bytes, already in RAM, in 64 KiB chunks; "
         "contenders run interleaved (A B C ... C B A ...) and each figure is the median of "
         f"{r['w1']['repeats']} runs (workloads 2 and 3: {r['w2']['repeats']}), after a "
