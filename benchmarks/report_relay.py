@@ -109,7 +109,9 @@ def _paced_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{one['ttfb_p99'] * 1e3:.1f} ms; client CPU {top['cpu']:.2f} s)",
                 "floor": ", ".join(floor_cells) or "-",
                 "met": x <= _PACED_GOAL,
-                "floor_met": all(v is not None and v <= _PACED_GOAL for v in floors.values()),
+                # "the floor" is the aiohttp + AnaDecoder contender (the raw read is shown too)
+                "floor_met": floors.get("floor") is not None
+                and floors["floor"] <= _PACED_GOAL,
             }
         )
     return rows
