@@ -22,7 +22,7 @@ from textql_async._exceptions import (
     error_class_for_status,
 )
 
-__all__ = ["api_error", "retry_after", "should_retry"]
+__all__ = ["api_error", "content_type_error", "has_content_type", "retry_after", "should_retry"]
 
 _RETRY_STATUSES = frozenset({408, 409, 429})
 _TAG = re.compile(r"<[^>]+>")
@@ -143,3 +143,22 @@ def _html_summary(text: str) -> str | None:
         return _SPACES.sub(" ", match.group(1)).strip()[:200]
     stripped = _SPACES.sub(" ", _TAG.sub(" ", text)).strip()
     return stripped[:200] or None
+
+
+def has_content_type(headers: Mapping[str, str], expected: str) -> bool:
+    """Whether a response's body is ``expected`` (lower case, parameters ignored)."""
+    content_type = headers.get("Content-Type", "")
+    return content_type.split(";", 1)[0].strip().lower() == expected
+
+
+def content_type_error(expected: str, error: APIError, headers: Mapping[str, str]) -> APIError:
+    """The error for a success whose body is not ``expected``; ``error`` is its body read as one."""
+    shown = headers.get("Content-Type", "") or "no content type"
+    detail = error.message.split(": ", 1)[1] if ": " in error.message else ""
+    return APIError(
+        f"expected {expected} but the server sent HTTP {error.status} with {shown}"
+        + (f": {detail}" if detail else ""),
+        status=error.status,
+        body=error.body,
+        request_id=error.request_id,
+    )

@@ -19,6 +19,7 @@ __all__ = [
     "ResponseHook",
     "ResponseInfo",
     "add_query_value",
+    "encode_query",
     "merge_body",
     "merge_query",
 ]
@@ -132,3 +133,16 @@ def merge_body(json: Any, extra: Mapping[str, Any] | None) -> Any:
             f"extra_body needs a JSON object body, this request sends {type(json).__name__}"
         )
     return {**json, **extra}
+
+
+def encode_query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """Query parameters as sent (see :func:`add_query_value`); ``None`` when there are none."""
+    if not params:
+        return None
+    out: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if type(value) is str:  # the common case, without a call per parameter
+            out.append((name, value))
+        elif value is not None:
+            add_query_value(out, name, value)
+    return out

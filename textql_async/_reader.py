@@ -202,6 +202,10 @@ class ResponseReader:
         buffered = self.read_buffered()
         if buffered is not None:
             return buffered
+        return await self.read_waiting()
+
+    async def read_waiting(self) -> bytes:
+        """:meth:`read` once :meth:`read_buffered` said ``None``: wait under the deadlines."""
         response = self._response
         assert response is not None
         try:
@@ -286,14 +290,17 @@ class ResponseReader:
             return None
         return size
 
-    async def finish(self, drained: int | None = -1) -> None:
-        """After the last event: read what is left (bounded) so the connection can be reused.
+    async def finish(self) -> None:
+        """After the last event: read what is left (bounded) so the connection can be reused."""
+        drained = self.finish_buffered()
+        if drained is not None:
+            await self.finish_waiting(drained)
 
-        ``drained`` is what :meth:`finish_buffered` returned, when it was called first.
-        """
-        size = self.finish_buffered() if drained == -1 else drained
+    async def finish_waiting(self, size: int) -> None:
+        """:meth:`finish` once :meth:`finish_buffered` drained ``size`` bytes: wait (bounded)
+        for the rest of the body."""
         response = self._response
-        if size is None or response is None:
+        if response is None:
             return
         reusable = False
         with anyio.move_on_after(_DRAIN_SECONDS):

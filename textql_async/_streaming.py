@@ -152,7 +152,7 @@ class AnaStream(ReaderStream):
             while True:
                 chunk = reader.read_buffered()
                 if chunk is None:
-                    chunk = await reader.read()
+                    chunk = await reader.read_waiting()
                 if not chunk:
                     self._end_of_body()
                     return None
@@ -168,7 +168,7 @@ class AnaStream(ReaderStream):
                     self._finished = True
                     drained = reader.finish_buffered()
                     if drained is not None:
-                        await reader.finish(drained)
+                        await reader.finish_waiting(drained)
                     return updates or None
                 if updates:
                     return updates

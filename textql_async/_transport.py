@@ -7,6 +7,7 @@ original kept as ``__cause__``), so nothing above this layer knows aiohttp.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import time
@@ -36,7 +37,13 @@ from textql_async._exceptions import (
     APITimeoutError,
     TextQLError,
 )
-from textql_async._http_errors import api_error, retry_after, should_retry
+from textql_async._http_errors import (
+    api_error,
+    content_type_error,
+    has_content_type,
+    retry_after,
+    should_retry,
+)
 from textql_async._loop_scope import LoopScope
 from textql_async._options import (
     Hook,
@@ -44,7 +51,7 @@ from textql_async._options import (
     RequestOptions,
     ResponseHook,
     ResponseInfo,
-    add_query_value,
+    encode_query,
     merge_body,
     merge_query,
 )
@@ -332,7 +339,7 @@ class Transport:
         """Send a request, retrying what is safe to retry, and read the whole successful body."""
         t = timeout or self.settings.timeout
         try:
-            with anyio.fail_after(t.total) if t.total else _nullcontext():
+            with anyio.fail_after(t.total) if t.total else contextlib.nullcontext():
                 response = await self.open(
                     method,
                     path,
@@ -383,7 +390,7 @@ class Transport:
         policy: connection errors and 408/409/429/5xx, with ``Retry-After``
         honoured; a non-idempotent request is re-sent only when it never left.
         ``header_timeout`` bounds each attempt's wait for the response headers. A success
-        whose body is not ``content_type`` is an :class:`APIError` (see :meth:`expect_content_type`).
+        whose body is not ``content_type`` (an HTML page, plain text) is an :class:`APIError`.
         ``options`` (``extra_headers``, ``extra_query``, ``extra_body``) are merged last.
         Each attempt runs the ``on_request`` / ``on_response`` hooks and reports to
         the current :class:`~textql_async._otel.Call` (retries, status, ``traceparent``).
@@ -424,7 +431,7 @@ class Transport:
         if json is not None:
             body = RedactedBytes(_json_encoder.encode(json))  # may carry a password
             all_headers.setdefault("Content-Type", "application/json")
-        query = merge_query(_encode_params(params), options.get("extra_query"))
+        query = merge_query(encode_query(params), options.get("extra_query"))
         call = current_call.get()
         if call is not None:
             call.request(method, url, query)
@@ -494,8 +501,9 @@ class Transport:
                     raise
             if response.status < 300:
                 capture(response.status, response.headers)
-                if content_type is not None and not self.has_content_type(response, content_type):
-                    await self.expect_content_type(response, content_type)  # raises
+                if content_type is not None and not has_content_type(response.headers, content_type):
+                    error = await self._error_from(response)
+                    raise content_type_error(content_type, error, response.headers)
                 return response
             error = await self._error_from(response)
             retry = should_retry(response.status, response.headers.get("x-should-retry"))
@@ -519,28 +527,6 @@ class Transport:
                     continue
             capture(response.status, response.headers)
             raise error
-
-    @staticmethod
-    def has_content_type(response: aiohttp.ClientResponse, expected: str) -> bool:
-        """Whether the body is ``expected`` (lower case, without parameters)."""
-        content_type: str = response.headers.get("Content-Type", "")
-        return content_type.split(";", 1)[0].strip().lower() == expected
-
-    async def expect_content_type(self, response: aiohttp.ClientResponse, expected: str) -> None:
-        """A success whose body is not ``expected`` (an HTML page, plain text) is an :class:`APIError`."""
-        if self.has_content_type(response, expected):
-            return
-        content_type = response.headers.get("Content-Type", "")
-        error = await self._error_from(response)
-        shown = content_type or "no content type"
-        detail = error.message.split(": ", 1)[1] if ": " in error.message else ""
-        raise APIError(
-            f"expected {expected} but the server sent HTTP {response.status} with {shown}"
-            + (f": {detail}" if detail else ""),
-            status=response.status,
-            body=error.body,
-            request_id=error.request_id,
-        )
 
     def error_from_body(self, status: int, headers: Mapping[str, str], raw: bytes) -> APIError:
         """Build the typed error for an error status from its body, credentials redacted."""
@@ -568,14 +554,6 @@ def _check_loop(session: aiohttp.ClientSession) -> None:
         )
 
 
-class _nullcontext:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
 async def _read_bounded(response: aiohttp.ClientResponse, limit: int) -> bytes:
     parts: list[bytes] = []
     size = 0
@@ -592,16 +570,3 @@ def _connection_error(exc: BaseException, what: str) -> APIConnectionError:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError, aiohttp.ServerTimeoutError)):
         return APITimeoutError(f"{what}: timed out")
     return APIConnectionError(f"{what}: {type(exc).__name__}: {exc}")
-
-
-def _encode_params(params: Params | None) -> list[tuple[str, str]] | None:
-    """Query parameters with booleans as ``true``/``false`` and ``None`` dropped."""
-    if not params:
-        return None
-    out: list[tuple[str, str]] = []
-    for name, value in params.items():
-        if type(value) is str:
-            out.append((name, value))
-        elif value is not None:
-            add_query_value(out, name, value)
-    return out

@@ -150,9 +150,9 @@ class ChatsResource(Resource, family="chats"):
                     idempotent=False,
                     stream=True,
                     header_timeout=t.idle,
+                    content_type="text/event-stream",
                     **options,
                 )
-            await transport.expect_content_type(response, "text/event-stream")
             return response
 
         return ChatStream(
