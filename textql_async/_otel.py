@@ -186,6 +186,7 @@ class Call:
         "has_stream",
         "operation",
         "parent",
+        "recording",
         "request_id",
         "retries",
         "span",
@@ -208,15 +209,17 @@ class Call:
         self.has_stream = False
         self._first_block: float | None = None
         self._ended = False
+        # whether anything records this call: a plain attribute, read on every request
+        self.recording = span is not None or instruments is not None
         # only a recorded call needs attributes (one dict less per call otherwise)
         self._attrs: dict[str, Any] | None = (
-            {"textql.operation": operation} if span is not None or instruments is not None else None
+            {"textql.operation": operation} if self.recording else None
         )
 
     @property
     def active(self) -> bool:
         """Whether anything records this call (a span or metrics)."""
-        return self.span is not None or self._instruments is not None
+        return self.recording
 
     # -- reported by the transport -----------------------------------------------------------
 

@@ -10,11 +10,12 @@ Errors raised here carry no snapshot; the stream that owns the reader adds its o
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiohttp
 import anyio
@@ -31,12 +32,18 @@ _DRAIN_SECONDS = 1.0
 Opener = Callable[[], Awaitable[aiohttp.ClientResponse]]
 
 
+async def _nothing() -> None:
+    """What opening a stream that already finished awaits."""
+
+
 class _DeadlinePassed(Exception):
     """Raised into a pending read by the deadline timer."""
 
 
 class _Stream(Protocol):
     def close_by_client(self) -> None: ...
+
+    def _fail(self, exc: BaseException) -> None: ...
 
 
 class StreamRegistry(Protocol):
@@ -131,36 +138,48 @@ class ResponseReader:
         return loop.time()
 
     async def open(self) -> None:
-        """Send the request (with the transport's retries) under the idle and total deadlines."""
-        if self._response is not None:
-            return
-        if self.closed:
-            raise self.closed_error()
-        if self._opening:
-            raise RuntimeError(f"{self.what} is being opened by another task")
-        self._opening = True
+        """Send the request (with the transport's retries) under the idle and total deadlines.
+
+        A failure is also reported to the owner (its ``_fail``): the owner awaits this
+        coroutine directly, not through one of its own.
+        """
         try:
-            self._loop = asyncio.get_running_loop()
-            # each attempt's wait for headers is bounded by the idle timeout in the transport;
-            # the whole opening (retries and backoff included) by the total timeout
-            if self._timeout.total is None:
-                response = await self._opener()  # no scope to set up: nothing to bound
-            else:
-                self._total_deadline = self._now() + self._timeout.total
-                with anyio.CancelScope(deadline=self._total_deadline) as scope:
-                    response = await self._opener()
-                if scope.cancelled_caught:
-                    raise APITimeoutError(f"{self.what} sent no response within the total timeout")
+            if self._response is not None:
+                return
             if self.closed:
-                response.close()
                 raise self.closed_error()
-            self._response = response
-            owner = self._owner()
-            if self._registry is not None and owner is not None:
-                self._registry.track(owner)
-            self.event_arrived()
-        finally:
-            self._opening = False
+            if self._opening:
+                raise RuntimeError(f"{self.what} is being opened by another task")
+            self._opening = True
+            try:
+                self._loop = asyncio.get_running_loop()
+                # each attempt's wait for headers is bounded by the idle timeout in the
+                # transport; the whole opening (retries and backoff) by the total timeout
+                if self._timeout.total is None:
+                    response = await self._opener()  # no scope to set up: nothing to bound
+                else:
+                    self._total_deadline = self._now() + self._timeout.total
+                    with anyio.CancelScope(deadline=self._total_deadline) as scope:
+                        response = await self._opener()
+                    if scope.cancelled_caught:
+                        raise APITimeoutError(
+                            f"{self.what} sent no response within the total timeout"
+                        )
+                if self.closed:
+                    response.close()
+                    raise self.closed_error()
+                self._response = response
+                owner = self._owner()
+                if self._registry is not None and owner is not None:
+                    self._registry.track(owner)
+                self.event_arrived()
+            finally:
+                self._opening = False
+        except BaseException as exc:
+            failed = self._owner()
+            if failed is not None:
+                failed._fail(exc)
+            raise
 
     def event_arrived(self) -> None:
         """Restart the idle deadline: an event (not a keep-alive comment) arrived.
@@ -450,9 +469,11 @@ class ReaderStream:
         self._attach(exc)
         return exc
 
-    async def _open(self) -> None:
+    def _open(self) -> Coroutine[Any, Any, None]:
+        """Open the response: the reader's own coroutine, awaited directly (one frame less
+        at each wait for the headers); the reader reports a failure to :meth:`_fail`."""
         if self._finished:
-            return
+            return _nothing()
         token = None
         if self._call is None and not self._reader.opened:
             enclosing = current.get()
@@ -466,14 +487,16 @@ class ReaderStream:
                 token = current.set(self._call)
             if self._call is not None:
                 self._call.has_stream = True
+        if token is None:
+            return self._reader.open()
+        return self._open_in_call(token)
+
+    async def _open_in_call(self, token: contextvars.Token[Call | None]) -> None:
+        """Open while the stream's own call is the current one (reset after)."""
         try:
             await self._reader.open()
-        except BaseException as exc:
-            self._fail(exc)
-            raise
         finally:
-            if token is not None:
-                current.reset(token)
+            current.reset(token)
 
     def _fail(self, exc: BaseException) -> None:
         """Remember the first failure (with the state attached) and drop the connection."""

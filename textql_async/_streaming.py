@@ -284,6 +284,8 @@ class AnaStream(ReaderStream):
 
     async def final(self) -> AnaResult:
         """Read the stream to its end and return the finished :class:`AnaResult`."""
+        if not self._reader.opened:
+            await self._open()  # from this frame: one level less at each wait for headers
         while await self._next_updates(True) is not None:
             if self._fold.done and self._error is None:
                 break  # another read would only say so (one coroutine less per answer)

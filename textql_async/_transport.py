@@ -160,8 +160,19 @@ class Transport:
         """The session of the running loop: ours is made per loop (see ``_loop_scope``)."""
         if self._root is not self:
             session = self._root._get_session()
-            self._warn_plain_http()
+            if not self._warned_plain_http:
+                self._warn_plain_http()
             return session
+        ours = self._session
+        # the common case first: our session, made on the running loop
+        if (
+            ours is not None
+            and self._owns_session
+            and self._warned_plain_http
+            and not self._closed
+            and self._loop_scope.loop is asyncio.get_running_loop()
+        ):
+            return ours
         if self._closed:
             raise APIConnectionError("the client is closed")
         if not self._owns_session:
@@ -433,7 +444,7 @@ class Transport:
             all_headers.setdefault("Content-Type", "application/json")
         query = merge_query(encode_query(params), options.get("extra_query"))
         call = current_call.get()
-        if call is not None:
+        if call is not None and call.recording:
             call.request(method, url, query)
             call.inject(all_headers)
         client_timeout = self._client_timeout(t, stream)
@@ -454,20 +465,27 @@ class Transport:
                 )
                 for hook in self._on_request:
                     await hook(info)
-            sent = time.perf_counter()
+            timed = info is not None or log.isEnabledFor(logging.INFO)
+            sent = time.perf_counter() if timed else 0.0
             try:
                 # no anyio scope, and no loop timer of its own, per request
                 with deadline(header_timeout or None, self._root._header_deadlines()):
-                    response = await session.request(
-                        method,
-                        url,
-                        params=query,
-                        data=body if body is not None else data,
-                        headers=all_headers,
-                        timeout=client_timeout,
-                        proxy=proxy,
-                        proxy_headers=proxy_headers,
-                    )
+                    if body is None and data is None and proxy is None:
+                        # the common case: fewer arguments for aiohttp to bind and check
+                        response = await session.request(
+                            method, url, params=query, headers=all_headers, timeout=client_timeout
+                        )
+                    else:
+                        response = await session.request(
+                            method,
+                            url,
+                            params=query,
+                            data=body if body is not None else data,
+                            headers=all_headers,
+                            timeout=client_timeout,
+                            proxy=proxy,
+                            proxy_headers=proxy_headers,
+                        )
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
                 if attempt < retries and (idempotent or never_sent) and data is None:
@@ -481,8 +499,9 @@ class Transport:
                     await anyio.sleep(delay)
                     continue
                 raise _connection_error(exc, f"{method} {path} failed") from exc
-            elapsed = time.perf_counter() - sent
-            log.info("%s %s -> %s (%.0f ms)", method, path, response.status, elapsed * 1000)
+            elapsed = time.perf_counter() - sent if timed else 0.0
+            if timed:
+                log.info("%s %s -> %s (%.0f ms)", method, path, response.status, elapsed * 1000)
             if call is not None:
                 call.response(response.status, response.headers)
             if info is not None:

@@ -12,18 +12,20 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Coroutine
+from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
 from textql_async._exceptions import APIError
-from textql_async._otel import begin, current
+from textql_async._otel import Telemetry, begin, current
 from textql_async._raw import set_request_id
 from textql_async._transport import Response, Transport
 
-__all__ = ["Resource", "decode_response", "require_text"]
+__all__ = ["Operation", "Resource", "decode_response", "records_itself", "require_text"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Resource:
@@ -47,9 +49,53 @@ class Resource:
             if name.startswith("_"):
                 continue
             method = inspect.getattr_static(cls, name)
-            if inspect.iscoroutinefunction(method):
+            if inspect.iscoroutinefunction(method) and not getattr(
+                method, "__textql_records_itself__", False
+            ):
                 original = getattr(method, "__textql_method__", method)
                 setattr(cls, name, _operation(f"{cls.family}.{name}", original))
+
+
+class Operation:
+    """One API call's telemetry, opened around a method's body by a plain ``with``.
+
+    ``with Operation(telemetry, "ana.ask") as op: result = await ...`` then
+    ``return op.done(result)``. A sync context manager adds no coroutine level: each
+    level is resumed at every wait of the request, which is measurable per answer at
+    thousands of answers in flight (see :func:`records_itself`).
+    """
+
+    __slots__ = ("_token", "record")
+
+    def __init__(self, telemetry: Telemetry, operation: str) -> None:
+        self.record = begin(telemetry, operation)
+        self._token = current.set(self.record)
+
+    def __enter__(self) -> Operation:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        current.reset(self._token)
+        if exc is not None:
+            self.record.end(error=exc)
+
+    def done(self, result: T) -> T:
+        """The call returned ``result``: give it the request id, end the call."""
+        set_request_id(result, self.record.request_id)
+        self.record.end(result)
+        return result
+
+
+def records_itself(method: F) -> F:
+    """Mark a hot method that opens its own :class:`Operation`, so :class:`Resource` does
+    not wrap it in a coroutine of its own (``ana.ask``: one level less per answer)."""
+    method.__textql_records_itself__ = True  # type: ignore[attr-defined]
+    return method
 
 
 def _operation(
@@ -59,22 +105,13 @@ def _operation(
 
     @functools.wraps(method)
     async def call(self: Resource, *args: Any, **kwargs: Any) -> T:
-        record = begin(self._transport.telemetry, operation)
-        token = current.set(record)
-        try:
+        with Operation(self._transport.telemetry, operation) as op:
             pending = method(self, *args, **kwargs)
             # the coroutine holds the arguments now: a traceback rendered with its locals
             # (Sentry) must not show a password passed positionally in this frame
             del args, kwargs
             result = await pending
-        except BaseException as exc:
-            record.end(error=exc)
-            raise
-        finally:
-            current.reset(token)
-        set_request_id(result, record.request_id)
-        record.end(result)
-        return result
+        return op.done(result)
 
     call.__textql_method__ = method  # type: ignore[attr-defined]
     call.__textql_operation__ = operation  # type: ignore[attr-defined]

@@ -30,7 +30,13 @@ from textql_async.models.ana import (
     decode_chat_messages,
     decode_chat_summaries,
 )
-from textql_async.resources._base import Resource, decode_response, require_text
+from textql_async.resources._base import (
+    Operation,
+    Resource,
+    decode_response,
+    records_itself,
+    require_text,
+)
 from textql_async.sansio.fold import Snapshot
 from textql_async.sansio.sse import DEFAULT_MAX_EVENT_SIZE
 
@@ -107,6 +113,7 @@ class AnaResource(Resource, family="ana"):
             telemetry=transport.telemetry,
         )
 
+    @records_itself
     async def ask(
         self,
         query: str,
@@ -140,43 +147,52 @@ class AnaResource(Resource, family="ana"):
         every block received merged with the newest history body (and its
         ``__context__`` the :class:`~textql_async.RecoveryTimeoutError` saying why).
         """
-        stable_for = check_recovery_arguments(recover_timeout, recover_stable_for)
-        stream = self.stream(
-            query,
-            dataset=dataset,
-            use_ontology=use_ontology,
-            ontology_connector_id=ontology_connector_id,
-            clifford=clifford,
-            timeout=timeout,
-            max_retries=max_retries,
-            **options,
-        )
-        try:
-            async with stream:
-                return await stream.final()
-        except (StreamError, APITimeoutError) as exc:
-            snapshot = exc.snapshot
-            if not (recover and exc.recoverable and snapshot is not None and snapshot.chat_id):
-                raise
-            if self._transport.closed:
-                raise
-            total = stream.remaining_time()
-            budget = recover_timeout if total is None else min(recover_timeout, total)
+        # the operation's telemetry in this frame, not in a wrapping coroutine, and final()
+        # opens the stream itself (no ``async with`` level): fewer frames resumed per wait
+        with Operation(self._transport.telemetry, "ana.ask") as op:
+            stable_for = check_recovery_arguments(recover_timeout, recover_stable_for)
+            stream = self.stream(
+                query,
+                dataset=dataset,
+                use_ontology=use_ontology,
+                ontology_connector_id=ontology_connector_id,
+                clifford=clifford,
+                timeout=timeout,
+                max_retries=max_retries,
+                **options,
+            )
             try:
-                return await recover_answer(
-                    self._fetcher(options),
-                    snapshot.chat_id,
-                    snapshot,
-                    timeout=budget,
-                    stable_for=stable_for,
-                )
-            except RecoveryTimeoutError as failed:
-                # the original error (its __cause__ kept; __context__ is ``failed``, with
-                # the reason) now carries the best state known, never less than streamed
-                exc.snapshot = failed.snapshot
-                raise exc  # noqa: B904
-            except (AuthenticationError, PermissionDeniedError, NotFoundError):
-                raise exc from None
+                try:
+                    # opened here, then read: the frames between this one and aiohttp at
+                    # each wait for the headers are the reader's and the transport's only
+                    await stream._open()
+                    result = await stream.final()
+                finally:
+                    stream.close()
+            except (StreamError, APITimeoutError) as exc:
+                snapshot = exc.snapshot
+                if not (recover and exc.recoverable and snapshot is not None and snapshot.chat_id):
+                    raise
+                if self._transport.closed:
+                    raise
+                total = stream.remaining_time()
+                budget = recover_timeout if total is None else min(recover_timeout, total)
+                try:
+                    result = await recover_answer(
+                        self._fetcher(options),
+                        snapshot.chat_id,
+                        snapshot,
+                        timeout=budget,
+                        stable_for=stable_for,
+                    )
+                except RecoveryTimeoutError as failed:
+                    # the original error (its __cause__ kept; __context__ is ``failed``, with
+                    # the reason) now carries the best state known, never less than streamed
+                    exc.snapshot = failed.snapshot
+                    raise exc  # noqa: B904
+                except (AuthenticationError, PermissionDeniedError, NotFoundError):
+                    raise exc from None
+        return op.done(result)
 
     async def recover(
         self,
@@ -346,8 +362,9 @@ def ana_params(
     use_ontology: bool,
     ontology_connector_id: int | None,
     clifford: bool,
-) -> dict[str, str | int | bool | None]:
-    """Validated query parameters of ``GET /api/ana``, in the wire's names."""
+) -> dict[str, str]:
+    """Validated query parameters of ``GET /api/ana``, in the wire's names and forms
+    (strings already: the transport sends them without a conversion per parameter)."""
     require_text("query", query)
     if dataset is not None:
         require_text("dataset", dataset)
@@ -358,10 +375,11 @@ def ana_params(
             raise ValueError("ontology_connector_id must not be negative")
     if use_ontology and ontology_connector_id is None:
         raise ValueError("use_ontology=True requires ontology_connector_id")
-    return {
-        "query": query,
-        "dataset": dataset,
-        "useOntology": bool(use_ontology),
-        "ontologyConnectorId": ontology_connector_id,
-        "clifford": bool(clifford),
-    }
+    params = {"query": query}
+    if dataset is not None:
+        params["dataset"] = dataset
+    params["useOntology"] = "true" if use_ontology else "false"
+    if ontology_connector_id is not None:
+        params["ontologyConnectorId"] = str(ontology_connector_id)
+    params["clifford"] = "true" if clifford else "false"
+    return params
