@@ -23,7 +23,8 @@ from textql_async._exceptions import (
 )
 from textql_async._otel import Telemetry
 from textql_async._raw import set_request_id
-from textql_async._reader import Opener, ReaderStream, StreamRegistry
+from textql_async._reader import Opener, StreamRegistry
+from textql_async._reader_stream import ReaderStream
 from textql_async.models.v2_chats import (
     Asset,
     AssetEvent,

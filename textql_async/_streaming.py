@@ -16,7 +16,8 @@ from textql_async._config import Timeout
 from textql_async._exceptions import APITimeoutError, StreamError
 from textql_async._otel import Telemetry
 from textql_async._raw import set_request_id
-from textql_async._reader import Opener, ReaderStream, StreamRegistry
+from textql_async._reader import Opener, StreamRegistry
+from textql_async._reader_stream import ReaderStream
 from textql_async.models.ana import AnaResult, Block, TextBlock
 from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate, Snapshot

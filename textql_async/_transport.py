@@ -160,19 +160,8 @@ class Transport:
         """The session of the running loop: ours is made per loop (see ``_loop_scope``)."""
         if self._root is not self:
             session = self._root._get_session()
-            if not self._warned_plain_http:
-                self._warn_plain_http()
+            self._warn_plain_http()
             return session
-        ours = self._session
-        # the common case first: our session, made on the running loop
-        if (
-            ours is not None
-            and self._owns_session
-            and self._warned_plain_http
-            and not self._closed
-            and self._loop_scope.loop is asyncio.get_running_loop()
-        ):
-            return ours
         if self._closed:
             raise APIConnectionError("the client is closed")
         if not self._owns_session:
@@ -470,22 +459,16 @@ class Transport:
             try:
                 # no anyio scope, and no loop timer of its own, per request
                 with deadline(header_timeout or None, self._root._header_deadlines()):
-                    if body is None and data is None and proxy is None:
-                        # the common case: fewer arguments for aiohttp to bind and check
-                        response = await session.request(
-                            method, url, params=query, headers=all_headers, timeout=client_timeout
-                        )
-                    else:
-                        response = await session.request(
-                            method,
-                            url,
-                            params=query,
-                            data=body if body is not None else data,
-                            headers=all_headers,
-                            timeout=client_timeout,
-                            proxy=proxy,
-                            proxy_headers=proxy_headers,
-                        )
+                    response = await session.request(
+                        method,
+                        url,
+                        params=query,
+                        data=body if body is not None else data,
+                        headers=all_headers,
+                        timeout=client_timeout,
+                        proxy=proxy,
+                        proxy_headers=proxy_headers,
+                    )
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 never_sent = isinstance(exc, aiohttp.ClientConnectorError)
                 if attempt < retries and (idempotent or never_sent) and data is None:
