@@ -30,10 +30,11 @@ install: $(STAMP)
 .PHONY: install
 
 # The optional compiled sans-IO core: a mypyc build of textql_async/sansio/{slots,sse,fold,
-# chunked}.py into textql_async/_speedups/ (gitignored), used when it imports and matches
+# chunked}.py plus textql_async/sansio/_frame.c (a C copy of one framing step) into
+# textql_async/_speedups/ (gitignored), used when it imports and matches
 # the sources (else, or with TEXTQL_ASYNC_PURE=1, the pure-Python core). Rebuilt when a
 # source changes; without a C compiler or Python headers it prints one line and succeeds.
-SPEEDUP_SOURCES := $(addprefix textql_async/sansio/,slots.py sse.py fold.py chunked.py) \
+SPEEDUP_SOURCES := $(addprefix textql_async/sansio/,slots.py sse.py fold.py chunked.py _frame.c) \
 	tools/build_speedups.py
 $(VENV)/.accel: $(SPEEDUP_SOURCES) | $(BIN)/python
 	@$(BIN)/python tools/build_speedups.py

@@ -11,7 +11,11 @@ them. So each source module is copied under ``textql_async/_speedups/`` with
 * a ``BUILT_FROM`` constant: the sha256 of the source it was made from, so a stale
   build (sources edited after ``make accel``) is never selected,
 
-and the copies are compiled by mypyc into one extension group, in place. Everything it
+and the copies are compiled by mypyc into one extension group, in place. One step of
+``chunked``, the framing of a run of plain block events (``_plain_payload``), has a C
+copy, ``textql_async/sansio/_frame.c``: it is built beside them as
+``textql_async._speedups._frame`` (recording the sha256 of its source the same way), and
+the compiled ``chunked`` imports it in place of the Python function. Everything this
 writes is gitignored (``textql_async/_speedups/``, ``build/``).
 
 The ``.py`` copies are shared by every Python version; the extensions carry the
@@ -39,11 +43,23 @@ TARGET = ROOT / "textql_async" / "_speedups"
 MODULES = ("slots", "sse", "fold", "chunked")
 _PURE = "textql_async.sansio."
 _FAST = "textql_async._speedups."
+FRAME_SOURCE = SOURCE / "_frame.c"
+# the Python functions whose compiled copy is C: (module, function) -> extension module
+_IN_C = {("chunked", "_plain_payload"): ("_frame", "plain_payload")}
+_FRAME_STUB = """def plain_payload(region: bytes, /) -> tuple[bytes, int]: ...
+
+BUILT_FROM: str
+"""
 
 
 def source_hash(name: str) -> str:
     """The sha256 of a sans-IO source module (what a compiled copy records as BUILT_FROM)."""
-    return hashlib.sha256((SOURCE / f"{name}.py").read_bytes()).hexdigest()
+    return file_hash(SOURCE / f"{name}.py")
+
+
+def file_hash(path: Path) -> str:
+    """The sha256 of a source file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _is_struct(node: ast.stmt) -> bool:
@@ -61,6 +77,11 @@ def generate(name: str) -> str:
             assert isinstance(node, ast.ClassDef)
             # the pure module's class: one type whichever core built the value
             body.append(ast.ImportFrom(module=_PURE + name, names=[ast.alias(node.name)], level=0))
+            continue
+        if isinstance(node, ast.FunctionDef) and (name, node.name) in _IN_C:
+            module, function = _IN_C[name, node.name]
+            alias = ast.alias(function, asname=node.name)
+            body.append(ast.ImportFrom(module=_FAST + module, names=[alias], level=0))
             continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(_PURE):
             short = node.module.removeprefix(_PURE)
@@ -88,7 +109,7 @@ def _remove_extensions() -> None:
 def build() -> None:
     """Write the copies and compile them in place (raises on any failure)."""
     from mypyc.build import mypycify  # only the build needs mypyc
-    from setuptools import Distribution
+    from setuptools import Distribution, Extension
 
     _remove_extensions()
     TARGET.mkdir(exist_ok=True)
@@ -100,6 +121,13 @@ def build() -> None:
         path = TARGET / f"{name}.py"
         path.write_text(generate(name))
         paths.append(str(path.relative_to(ROOT)))
+    (TARGET / "_frame.pyi").write_text(_FRAME_STUB)  # its type, for mypyc
+    frame = Extension(
+        "textql_async._speedups._frame",
+        [str(FRAME_SOURCE.relative_to(ROOT))],
+        define_macros=[("BUILT_FROM", f'"{file_hash(FRAME_SOURCE)}"')],
+        extra_compile_args=["-O3"],
+    )
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as temp:
         extensions = mypycify(
@@ -109,7 +137,7 @@ def build() -> None:
             group_name="textql_async._speedups._core",
         )
         # a bare Distribution: setup() would read this project's pyproject.toml
-        dist = Distribution({"name": "textql-async-speedups", "ext_modules": extensions})
+        dist = Distribution({"name": "textql-async-speedups", "ext_modules": [*extensions, frame]})
         command = dist.get_command_obj("build_ext")
         command.inplace = True
         command.build_temp = temp
@@ -125,7 +153,7 @@ def main() -> int:
         reason = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
         print(f"accel: compiled core not built ({reason[0]}); the pure-Python core is used")
         return 0
-    print("accel: compiled sans-IO core built (textql_async/_speedups, mypyc)")
+    print("accel: compiled sans-IO core built (textql_async/_speedups: mypyc, and _frame.c)")
     return 0
 
 

@@ -67,6 +67,9 @@ def _load_compiled() -> tuple[Core | None, str]:
         if getattr(module, "BUILT_FROM", None) != digest:
             return None, f"stale: {source.__name__} changed since the build (run `make accel`)"
         modules[short] = module
+    stale = _stale_frame()
+    if stale:
+        return None, stale
     core = Core(
         True,
         modules["sse"].SSEDecoder,
@@ -75,6 +78,22 @@ def _load_compiled() -> tuple[Core | None, str]:
         "compiled with mypyc",
     )
     return core, core.reason
+
+
+def _stale_frame() -> str:
+    """Why the C framing step (``_frame.c``, imported by the compiled ``chunked``) is
+    unusable, or ``""`` when it is built from the current source."""
+    try:
+        frame = import_module("textql_async._speedups._frame")
+    except ImportError:
+        return "the C framing step is not built (run `make accel`)"
+    try:
+        digest = hashlib.sha256(Path(chunked.__file__).with_name("_frame.c").read_bytes()).hexdigest()
+    except OSError:
+        return "source of the C framing step (_frame.c) unreadable: cannot check the build"
+    if getattr(frame, "BUILT_FROM", None) != digest:
+        return "stale: _frame.c changed since the build (run `make accel`)"
+    return ""
 
 
 PURE = Core(False, sse.SSEDecoder, fold.AnaFold, chunked.AnaDecoder, "pure Python")

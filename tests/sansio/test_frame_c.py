@@ -1,0 +1,87 @@
+"""The C framing step of the compiled core (``_frame.c``) gives exactly what the Python one does.
+
+``AnaDecoder``'s fast path turns a run of plain block events into one line of JSON per
+event (``chunked._plain_payload``); the compiled core runs a C copy of that function.
+Random regions made of separators, near-separators, lone newlines and text are given to
+both: same bytes, same count. The whole decoder is compared across cores in
+``test_compiled_core.py``; this checks the one function in C directly, on inputs the
+decoder would rarely build.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _cores import skip_without_compiled
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from textql_async.sansio import _select, chunked
+
+pytestmark = skip_without_compiled
+
+_PIECES = st.sampled_from(
+    [
+        chunked._SEPARATOR,
+        chunked._PREFIX,
+        b"\n\n",
+        b"\n",
+        b"\n\nevent: block\ndata:",  # one byte short of a separator
+        b"\n\nevent: block\ndata: \n\nevent: block\ndata: ",  # an empty value between two
+        b"\nevent: block\ndata: ",
+        b'{"tag":"TextBlock","contents":"x","id":"a"}',
+        b"\xc3\xa9",
+        b" ",
+    ]
+) | st.binary(max_size=12)
+
+
+def _c_payload(region: bytes) -> tuple[bytes, int]:
+    from textql_async._speedups._frame import plain_payload
+
+    return plain_payload(region)
+
+
+def _py_payload(region: bytes) -> tuple[bytes, int]:
+    payload, events = chunked._plain_payload(region)
+    return bytes(payload), events
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PIECES, max_size=25))
+def test_c_and_python_framing_agree(pieces: list[bytes]) -> None:
+    region = chunked._PREFIX + b"".join(pieces)
+    assert _c_payload(region) == _py_payload(region)
+
+
+def test_the_comparison_is_not_vacuous() -> None:
+    block = b'{"tag":"TextBlock","contents":"x","id":"a"}'
+    region = chunked._PREFIX + block + chunked._SEPARATOR + block + b"\n\n"
+    assert _c_payload(region) == (block + b"\n" + block + b"\n\n", 2)
+    assert _c_payload(chunked._PREFIX) == (b"", 1)
+    # overlapping candidates: the leftmost separator wins, as bytes.split finds it
+    tricky = chunked._PREFIX + b"\n" + chunked._SEPARATOR + b"x"
+    assert _c_payload(tricky) == _py_payload(tricky) == (b"\n\nx", 2)
+
+
+def test_the_compiled_decoder_uses_the_c_framing() -> None:
+    import textql_async._speedups.chunked as compiled_chunked
+    from textql_async._speedups._frame import plain_payload
+
+    assert compiled_chunked._plain_payload is plain_payload
+
+
+def test_bad_arguments_raise_typed_errors() -> None:
+    with pytest.raises(TypeError, match="takes bytes, not bytearray"):
+        _c_payload(bytearray(chunked._PREFIX))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="does not start with a plain block event"):
+        _c_payload(b"event: chatId\ndata: 1\n\n")
+
+
+def test_a_stale_c_build_is_never_selected(monkeypatch: pytest.MonkeyPatch) -> None:
+    import textql_async._speedups._frame as frame
+
+    assert _select._load_compiled()[0] is not None
+    monkeypatch.setattr(frame, "BUILT_FROM", "built from an older _frame.c")
+    core, reason = _select._load_compiled()
+    assert core is None
+    assert reason == "stale: _frame.c changed since the build (run `make accel`)"
