@@ -46,7 +46,7 @@ _FAST = "textql_async._speedups."
 FRAME_SOURCE = SOURCE / "_frame.c"
 # the Python functions whose compiled copy is C: (module, function) -> extension module
 _IN_C = {("chunked", "_plain_payload"): ("_frame", "plain_payload")}
-_FRAME_STUB = """def plain_payload(region: bytes, /) -> tuple[bytes, int]: ...
+_FRAME_STUB = """def plain_payload(data: bytes, end: int, /) -> tuple[bytes, int]: ...
 
 BUILT_FROM: str
 """

@@ -35,22 +35,25 @@ _PIECES = st.sampled_from(
 ) | st.binary(max_size=12)
 
 
-def _c_payload(region: bytes) -> tuple[bytes, int]:
+def _c_payload(data: bytes, end: int | None = None) -> tuple[bytes, int]:
     from textql_async._speedups._frame import plain_payload
 
-    return plain_payload(region)
+    return plain_payload(data, len(data) if end is None else end)
 
 
-def _py_payload(region: bytes) -> tuple[bytes, int]:
-    payload, events = chunked._plain_payload(region)
+def _py_payload(data: bytes, end: int | None = None) -> tuple[bytes, int]:
+    payload, events = chunked._plain_payload(data, len(data) if end is None else end)
     return bytes(payload), events
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.lists(_PIECES, max_size=25))
-def test_c_and_python_framing_agree(pieces: list[bytes]) -> None:
+@given(st.lists(_PIECES, max_size=25), st.lists(_PIECES, max_size=4))
+def test_c_and_python_framing_agree(pieces: list[bytes], after: list[bytes]) -> None:
     region = chunked._PREFIX + b"".join(pieces)
     assert _c_payload(region) == _py_payload(region)
+    # a region at the start of a longer chunk: the bytes after ``end`` are not read
+    data = region + b"".join(after)
+    assert _c_payload(data, len(region)) == _py_payload(data, len(region)) == _py_payload(region)
 
 
 def test_the_comparison_is_not_vacuous() -> None:
@@ -71,10 +74,18 @@ def test_the_compiled_decoder_uses_the_c_framing() -> None:
 
 
 def test_bad_arguments_raise_typed_errors() -> None:
+    from textql_async._speedups._frame import plain_payload
+
     with pytest.raises(TypeError, match="takes bytes, not bytearray"):
-        _c_payload(bytearray(chunked._PREFIX))  # type: ignore[arg-type]
+        plain_payload(bytearray(chunked._PREFIX), 19)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="takes 2 arguments"):
+        plain_payload(chunked._PREFIX)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="does not start with a plain block event"):
         _c_payload(b"event: chatId\ndata: 1\n\n")
+    with pytest.raises(ValueError, match="does not start with a plain block event"):
+        _c_payload(chunked._PREFIX, 10)  # the prefix itself cut by ``end``
+    with pytest.raises(ValueError, match="end is outside the data"):
+        _c_payload(chunked._PREFIX, 20)
 
 
 def test_a_stale_c_build_is_never_selected(monkeypatch: pytest.MonkeyPatch) -> None:

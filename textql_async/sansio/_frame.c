@@ -38,46 +38,60 @@ next_separator(const char *s, Py_ssize_t n, Py_ssize_t p)
     return -1;
 }
 
-/* plain_payload(region: bytes) -> tuple[bytes, int]
+/* plain_payload(data: bytes, end: int) -> tuple[bytes, int]
  *
- * region starts with the prefix; the result is its data values, one per line (each
- * separator replaced by '\n', the first prefix dropped), and how many events it held:
- * b"\n".join(region.split(SEPARATOR))[PREFIX_LEN:] and the number of parts. */
+ * data[:end] (the region) starts with the prefix; the result is its data values, one per
+ * line (each separator replaced by '\n', the first prefix dropped), and how many events it
+ * held: b"\n".join(data[:end].split(SEPARATOR))[PREFIX_LEN:] and the number of parts.
+ * ``end`` spares the caller a copy of the region out of a larger chunk. */
 static PyObject *
-plain_payload(PyObject *module, PyObject *arg)
+plain_payload(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (!PyBytes_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "plain_payload() takes bytes, not %.100s", Py_TYPE(arg)->tp_name);
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "plain_payload() takes 2 arguments (%zd given)", nargs);
         return NULL;
     }
-    const char *s = PyBytes_AS_STRING(arg);
-    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    if (!PyBytes_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "plain_payload() takes bytes, not %.100s", Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    Py_ssize_t n = PyLong_AsSsize_t(args[1]);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    const char *s = PyBytes_AS_STRING(args[0]);
+    if (n < 0 || n > PyBytes_GET_SIZE(args[0])) {
+        PyErr_SetString(PyExc_ValueError, "end is outside the data");
+        return NULL;
+    }
     if (n < PREFIX_LEN || memcmp(s, SEPARATOR + 2, PREFIX_LEN) != 0) {
         PyErr_SetString(PyExc_ValueError, "the region does not start with a plain block event");
         return NULL;
     }
-    /* (no separator can start inside the prefix: it holds no "\n\n") */
-    Py_ssize_t events = 1;
-    for (Py_ssize_t i = next_separator(s, n, PREFIX_LEN); i >= 0; i = next_separator(s, n, i + SEPARATOR_LEN))
-        events++;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, n - PREFIX_LEN - (events - 1) * (SEPARATOR_LEN - 1));
+    /* one pass: the payload is at most the region minus its first prefix; shrunk at the end
+     * (no separator can start inside the prefix: it holds no "\n\n") */
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n - PREFIX_LEN);
     if (out == NULL)
         return NULL;
     char *o = PyBytes_AS_STRING(out);
+    Py_ssize_t events = 1;
     Py_ssize_t start = PREFIX_LEN;
     for (Py_ssize_t i = next_separator(s, n, start); i >= 0; i = next_separator(s, n, start)) {
         memcpy(o, s + start, (size_t)(i - start));
         o += i - start;
         *o++ = '\n';
         start = i + SEPARATOR_LEN;
+        events++;
     }
     memcpy(o, s + start, (size_t)(n - start));
+    o += n - start;
+    if (_PyBytes_Resize(&out, o - PyBytes_AS_STRING(out)) < 0)
+        return NULL;
     return Py_BuildValue("(Nn)", out, events);
 }
 
 static PyMethodDef methods[] = {
-    {"plain_payload", plain_payload, METH_O,
+    {"plain_payload", (PyCFunction)(void (*)(void))plain_payload, METH_FASTCALL,
      "The data values of a run of plain block events, one per line, and how many there are."},
     {NULL, NULL, 0, NULL},
 };

@@ -148,39 +148,40 @@ class AnaDecoder:
         if tail:
             region = bytes(tail) + chunk[:end]
             self._tail = bytearray(chunk[end:])
-        elif end == len(chunk):
-            region = chunk
+            end = len(region)
         else:
-            region = chunk[:end]
-            self._tail = bytearray(chunk[end:])
-        if len(region) > self._max:
-            return self._slow(region, coalesce)
-        return self._region(region, coalesce)
+            region = chunk  # the region is chunk[:end]: not copied out of the chunk
+            if end < len(chunk):
+                self._tail = bytearray(chunk[end:])
+        if end > self._max:
+            return self._slow(region[:end], coalesce)
+        return self._region(region, end, coalesce)
 
-    def _region(self, region: bytes, coalesce: bool) -> list[BlockUpdate]:
-        """Complete events: plain block events in one msgspec call, the others one by one.
+    def _region(self, data: bytes, end: int, coalesce: bool) -> list[BlockUpdate]:
+        """Complete events (``data[:end]``): plain block events in one msgspec call, the
+        others one by one.
 
         Ana's metadata (first), a keep-alive comment and the ``done`` message (last) take
         the general path alone; the plain block events around them keep the fast path.
         """
-        if not region.startswith(_PREFIX):
-            cut = region.find(_SEPARATOR) + 2  # where the first plain block event starts
+        if not data.startswith(_PREFIX, 0, end):
+            cut = data.find(_SEPARATOR, 0, end) + 2  # where the first plain block event starts
             if cut < 2:
-                return self._general(region, coalesce)
-            head = self._general(region[:cut], coalesce)
+                return self._general(data[:end], coalesce)
+            head = self._general(data[:cut], coalesce)
             if self._fold.done:
                 return head
-            return _join(head, self._region(region[cut:], coalesce), coalesce)
-        last = region.rfind(b"\n\n", 0, len(region) - 2) + 2  # where the last event starts
-        if last >= 2 and not region.startswith(_PREFIX, last):
-            fast = self._fast_region(region[:last], coalesce)
+            return _join(head, self._region(data[cut:end], end - cut, coalesce), coalesce)
+        last = data.rfind(b"\n\n", 0, end - 2) + 2  # where the last event starts
+        if last >= 2 and not data.startswith(_PREFIX, last, end):
+            fast = self._fast_region(data, last, coalesce)
             if fast is None:
-                return self._slow(region, coalesce)
+                return self._slow(data[:end], coalesce)
             self.fast_chunks += 1
-            return _join(fast, self._general(region[last:], coalesce), coalesce)
-        fast = self._fast_region(region, coalesce)
+            return _join(fast, self._general(data[last:end], coalesce), coalesce)
+        fast = self._fast_region(data, end, coalesce)
         if fast is None:
-            return self._slow(region, coalesce)
+            return self._slow(data[:end], coalesce)
         self.fast_chunks += 1
         return fast
 
@@ -269,9 +270,10 @@ class AnaDecoder:
 
     # -- the fast path ------------------------------------------------------------------------
 
-    def _fast_region(self, region: bytes, coalesce: bool) -> list[BlockUpdate] | None:
-        """Decode a run of plain block events in one msgspec call; ``None`` if it is not one."""
-        payload, events = _plain_payload(region)
+    def _fast_region(self, data: bytes, end: int, coalesce: bool) -> list[BlockUpdate] | None:
+        """Decode a run of plain block events (``data[:end]``) in one msgspec call; ``None``
+        if it is not one."""
+        payload, events = _plain_payload(data, end)
         try:
             blocks: list[Any] = (_lazy_lines if coalesce else _full_lines).decode_lines(payload)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
@@ -289,8 +291,15 @@ class AnaDecoder:
         return updates
 
     def _apply_lazy(self, lazies: list[_LazyBlock]) -> list[BlockUpdate] | None:
-        # key order = first appearance in the chunk; the value: the newest version
-        newest: dict[str | None, _LazyBlock] = {lazy.id: lazy for lazy in lazies}
+        # key order = first appearance in the chunk; the value: the newest version. A block's
+        # versions come in runs: one dict write per run, not one hash and write per version
+        newest: dict[str | None, _LazyBlock] = {}
+        run = lazies[0]
+        for lazy in lazies:
+            if lazy.id != run.id:
+                newest[run.id] = run
+            run = lazy
+        newest[run.id] = run
         if None in newest:
             return None  # id-less blocks each need a slot of their own
         for lazy in newest.values():
@@ -304,13 +313,15 @@ class AnaDecoder:
         return [apply(block) for block in blocks]
 
 
-def _plain_payload(region: bytes) -> tuple[bytes | memoryview, int]:
-    """The data values of a run of events (``region`` starts with ``_PREFIX``), one per
-    line, and how many events the run holds.
+def _plain_payload(data: bytes, end: int) -> tuple[bytes | memoryview, int]:
+    """The data values of a run of events (``data[:end]``, starting with ``_PREFIX``), one
+    per line, and how many events the run holds.
 
     The compiled core replaces this function with its C copy (``_frame.c``: memchr
-    instead of a 21-byte substring search); a property test checks both agree.
+    instead of a 21-byte substring search, and no copy of the region); a property test
+    checks both agree.
     """
+    region = data if end == len(data) else data[:end]
     # split + join: one search pass (``replace`` with a shorter replacement makes two)
     parts = region.split(_SEPARATOR)
     events = len(parts)
