@@ -326,3 +326,56 @@ def test_plain_metadata_takes_no_general_path() -> None:
     snapshot = decoder.fold.snapshot
     assert (snapshot.chat_id, snapshot.user_msg_id, snapshot.assistant_msg_id) == ("c-1", 7, 8)
     assert snapshot.done and [u.block.id for u in updates] == ["a"]
+
+
+# Events that look plain to a count of JSON values but are not: msgspec's decode_lines
+# skips blank lines, so an event with a second line or two values on one line, next to
+# an empty or blank one, gave the right number of values from the wrong events.
+_A = b'{"tag":"TextBlock","contents":"A","id":"a"}'
+_B = b'{"tag":"TextBlock","contents":"B","id":"b"}'
+_NOT_PLAIN = {
+    "a second line, then an empty event": b"event: block\ndata: " + _A + b"\n" + _B
+    + b"\n\nevent: block\ndata: \n\n",
+    "two values on one line, then an empty event": b"event: block\ndata: " + _A + _B
+    + b"\n\nevent: block\ndata: \n\n",
+    "two values on one line, then a blank event": b"event: block\ndata: " + _A + _B
+    + b"\n\nevent: block\ndata:  \t\n\n",
+    "a second data line": b"event: block\ndata: " + _A + b"\ndata: " + _B + b"\n\n",
+    "a comment inside an event (valid)": b"event: block\ndata: " + _A + b"\n: note\n\n"
+    + b"event: block\ndata: " + _B + b"\n\n",
+    "a blank line of spaces (valid)": b"event: block\ndata: " + _A + b"\n \n\n",
+}
+
+
+def _outcome(run: Any) -> tuple[Any, str | None]:
+    from textql_async import StreamError
+
+    try:
+        result = run()
+    except StreamError as exc:
+        return None, str(exc)
+    return result, None
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+@pytest.mark.parametrize("name", sorted(_NOT_PLAIN))
+def test_events_that_only_look_plain_match_the_general_path(name: str, coalesce: bool) -> None:
+    chunks = [b'event: chatId\ndata: "c"\n\n', _NOT_PLAIN[name], b'event: message\ndata: "done"\n\n']
+    sse = SSEDecoder()
+    reference = AnaFold()
+    decoder = AnaDecoder()
+
+    def general() -> list[Any]:
+        return [reference.feed(e.event, e.data) for c in chunks for e in sse.feed(c)]
+
+    def fast() -> list[list[BlockUpdate]]:
+        return [decoder.feed(chunk, coalesce=coalesce) for chunk in chunks]
+
+    expected, expected_error = _outcome(general)
+    got, error = _outcome(fast)
+    assert error == expected_error
+    assert decoder.fold.snapshot == reference.snapshot
+    if expected_error is None:
+        assert [u for updates in got for u in updates] == [u for u in expected if u is not None] or coalesce
+    else:
+        assert "not valid JSON" in expected_error  # the case is what its name says

@@ -56,14 +56,33 @@ def test_c_and_python_framing_agree(pieces: list[bytes], after: list[bytes]) -> 
     assert _c_payload(data, len(region)) == _py_payload(data, len(region)) == _py_payload(region)
 
 
+_VALUES = st.sampled_from(
+    [b'{"tag":"TextBlock","contents":"x","id":"a"}', b"", b" ", b"\t1", b"\r", b"1 2", b"\n"]
+) | st.binary(max_size=8)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_VALUES, min_size=1, max_size=12))
+def test_c_and_python_agree_on_runs_of_events(values: list[bytes]) -> None:
+    # built as the decoder builds them: events, each ending with a blank line
+    region = chunked._PREFIX + chunked._SEPARATOR.join(values) + b"\n\n"
+    assert _c_payload(region) == _py_payload(region)
+
+
 def test_the_comparison_is_not_vacuous() -> None:
     block = b'{"tag":"TextBlock","contents":"x","id":"a"}'
     region = chunked._PREFIX + block + chunked._SEPARATOR + block + b"\n\n"
-    assert _c_payload(region) == (block + b"\n" + block + b"\n\n", 2)
-    assert _c_payload(chunked._PREFIX) == (b"", 1)
+    assert _c_payload(region) == (block + b"\n" + block, 2)
+    assert _c_payload(chunked._PREFIX + b"1\n\n") == (b"1", 1)
+    # not plain: no final blank line, an empty or blank value, a second line in an event
+    # (msgspec's decode_lines skips blank lines, so these could balance a wrong count)
+    for bad in (b"", b"1", b"\n\n", b" \n\n", b"1\n2\n\n", b"1" + chunked._SEPARATOR + b"\n\n"):
+        assert _c_payload(chunked._PREFIX + bad) == _py_payload(chunked._PREFIX + bad) == (b"", 0)
     # overlapping candidates: the leftmost separator wins, as bytes.split finds it
-    tricky = chunked._PREFIX + b"\n" + chunked._SEPARATOR + b"x"
-    assert _c_payload(tricky) == _py_payload(tricky) == (b"\n\nx", 2)
+    tricky = chunked._PREFIX + b"x" + chunked._SEPARATOR + b"\n" + chunked._SEPARATOR + b"y\n\n"
+    assert _c_payload(tricky) == _py_payload(tricky) == (b"", 0)
+    tricky = chunked._PREFIX + b"x" + chunked._SEPARATOR + b"event: block\ndata: y\n\n"
+    assert _c_payload(tricky) == _py_payload(tricky) == (b"", 0)
 
 
 def test_the_compiled_decoder_uses_the_c_framing() -> None:

@@ -45,6 +45,7 @@ __all__ = ["AnaDecoder"]
 _PREFIX = b"event: block\ndata: "
 _SEPARATOR = b"\n\n" + _PREFIX  # one event's end and the next event's start
 _LF = 0x0A
+_BLANK = b" \t\r"  # JSON whitespace a line may start with (LF ends it)
 _BOM_FIRST = 0xEF  # the first byte of a UTF-8 byte order mark
 # metadata event names read without the SSE decoder when their event has the plain shape
 _PLAIN_NAMES = {name.encode(): name for name in ("chatId", "userMsgId", "assistantMsgId", "message")}
@@ -274,6 +275,8 @@ class AnaDecoder:
         """Decode a run of plain block events (``data[:end]``) in one msgspec call; ``None``
         if it is not one."""
         payload, events = _plain_payload(data, end)
+        if not events:
+            return None
         try:
             blocks: list[Any] = (_lazy_lines if coalesce else _full_lines).decode_lines(payload)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
@@ -313,19 +316,30 @@ class AnaDecoder:
         return [apply(block) for block in blocks]
 
 
-def _plain_payload(data: bytes, end: int) -> tuple[bytes | memoryview, int]:
-    """The data values of a run of events (``data[:end]``, starting with ``_PREFIX``), one
-    per line, and how many events the run holds.
+def _plain_payload(data: bytes, end: int) -> tuple[bytes, int]:
+    """The data values of a run of plain block events (``data[:end]``, starting with
+    ``_PREFIX``), one per line, and how many events the run holds; ``(b"", 0)`` if the
+    run is not plain.
+
+    Plain: the region ends with a blank line and every event is exactly one non-blank
+    ``data`` line. Then msgspec's ``decode_lines`` gives one value per event if and only
+    if each line holds one JSON value - it skips blank lines, so an event with two values
+    on one line (or an extra line) next to an empty one would otherwise pass the count.
 
     The compiled core replaces this function with its C copy (``_frame.c``: memchr
     instead of a 21-byte substring search, and no copy of the region); a property test
     checks both agree.
     """
     region = data if end == len(data) else data[:end]
-    # split + join: one search pass (``replace`` with a shorter replacement makes two)
-    parts = region.split(_SEPARATOR)
-    events = len(parts)
-    return memoryview(b"\n".join(parts) if events > 1 else region)[len(_PREFIX) :], events
+    if not region.endswith(b"\n\n"):
+        return b"", 0
+    values = region.split(_SEPARATOR)
+    values[0] = values[0][len(_PREFIX) :]
+    values[-1] = values[-1][:-2]
+    for value in values:
+        if not value or value[0] in _BLANK or _LF in value:
+            return b"", 0  # empty, starting blank (maybe blank), or more than one line
+    return b"\n".join(values), len(values)
 
 
 def _python_block(wire: _PythonBlockWire) -> PythonBlock:
