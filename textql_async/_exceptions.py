@@ -219,10 +219,14 @@ class StreamError(TextQLError):
 
     ``snapshot`` holds every block received before the failure, so a caller can
     always show what arrived; ``raw`` holds the offending payload, when there was one.
+    ``updates`` holds the block updates the failing chunk completed before the failure
+    (:meth:`AnaDecoder.feed <textql_async.sansio.AnaDecoder.feed>` raises instead of
+    returning them; a stream yields them first, then raises).
     """
 
     snapshot: Snapshot | None
     raw: str | None
+    updates: list[Any]
     #: whether the answer may still be complete server-side (the connection broke or the body
     #: ended early), so it can be recovered from the chat history; malformed events are not
     recoverable: bool
@@ -242,6 +246,7 @@ class StreamError(TextQLError):
         self.raw = raw
         self.recoverable = recoverable
         self.partial = None
+        self.updates = []
 
 
 class EventTooLargeError(StreamError):

@@ -158,13 +158,23 @@ class AnaStream(ReaderStream):
                     self._end_of_body()
                     return None
                 seen = fold.events
-                updates = decoder.feed(chunk, coalesce=coalesce)
+                failure = None
+                try:
+                    updates = decoder.feed(chunk, coalesce=coalesce)
+                except StreamError as exc:
+                    if not exc.updates:
+                        raise
+                    failure, updates = exc, exc.updates
                 if fold.events != seen:
                     reader.event_arrived()  # keep-alive comments do not count
                     if self._chat_id_callbacks is not None and fold.chat_id is not None:
                         self._chat_id_arrived(fold.chat_id)
                 if updates and self._call is not None:
                     self._call.first_block()
+                if failure is not None:
+                    # what the chunk completed before its bad event first; the next read raises
+                    self._fail(failure)
+                    return updates
                 if fold.done:
                     self._finished = True
                     drained = reader.finish_buffered()

@@ -379,3 +379,85 @@ def test_events_that_only_look_plain_match_the_general_path(name: str, coalesce:
         assert [u for updates in got for u in updates] == [u for u in expected if u is not None] or coalesce
     else:
         assert "not valid JSON" in expected_error  # the case is what its name says
+
+
+# A malformed event at a random place: both paths raise the same error, and the updates
+# the failing chunk completed before it are in ``StreamError.updates`` (never lost).
+_MALFORMED = b'event: block\ndata: {"tag": "TextBlock", "contents": "unterminated\n\n'
+
+
+@st.composite
+def _streams_with_a_malformed_event(draw: st.DrawFn) -> list[bytes]:
+    data = draw(ana_streams())
+    boundaries = [i + 2 for i in range(len(data) - 1) if data[i : i + 2] == b"\n\n"]
+    at = draw(st.sampled_from(boundaries)) if boundaries else len(data)
+    data = data[:at] + _MALFORMED + data[at:]
+    cuts = sorted(draw(st.sets(st.integers(1, len(data) - 1), max_size=6)))
+    bounds = [0, *cuts, len(data)]
+    return [data[a:b] for a, b in pairwise(bounds) if b > a]
+
+
+def _until_error(feed: Any, chunks: list[bytes]) -> tuple[list[list[BlockUpdate]], str | None]:
+    """The updates of each chunk; for the chunk that fails, the updates it carries."""
+    from textql_async import StreamError
+
+    per_chunk: list[list[BlockUpdate]] = []
+    for chunk in chunks:
+        try:
+            per_chunk.append(feed(chunk))
+        except StreamError as exc:
+            per_chunk.append(exc.updates)
+            return per_chunk, str(exc)
+    return per_chunk, None
+
+
+@_SETTINGS
+@given(_streams_with_a_malformed_event(), st.booleans())
+def test_a_malformed_event_keeps_the_updates_before_it(
+    chunks: list[bytes], coalesce: bool
+) -> None:
+    sse = SSEDecoder()
+    reference = AnaFold()
+
+    def general(chunk: bytes) -> list[BlockUpdate]:
+        from textql_async import StreamError
+
+        updates: list[BlockUpdate] = []
+        if reference.done:
+            return updates
+        try:
+            for event in sse.feed(chunk):
+                update = reference.feed(event.event, event.data)
+                if update is not None:
+                    updates.append(update)
+                if reference.done:
+                    break
+        except StreamError as exc:
+            exc.updates = updates
+            raise
+        return updates
+
+    decoder = AnaDecoder()
+    expected, expected_error = _until_error(general, chunks)
+    got, error = _until_error(lambda chunk: decoder.feed(chunk, coalesce=coalesce), chunks)
+    assert error == expected_error
+    assert got == ([_coalesced(u) for u in expected] if coalesce else expected)
+    assert decoder.fold.snapshot == reference.snapshot
+
+
+def test_updates_before_a_malformed_event_in_the_same_chunk() -> None:
+    """Not vacuous: a plain run, then the bad event, in one chunk (the fast path's case)."""
+    from textql_async import StreamError
+
+    good = b"".join(
+        b'event: block\ndata: {"tag":"TextBlock","contents":"%d","id":"a%d"}\n\n' % (i, i % 3)
+        for i in range(6)
+    )
+    for coalesce in (False, True):
+        decoder = AnaDecoder()
+        decoder.feed(b'event: chatId\ndata: "c"\n\n')
+        with pytest.raises(StreamError, match="malformed block event") as info:
+            decoder.feed(good + _MALFORMED, coalesce=coalesce)
+        contents = [u.block.contents for u in info.value.updates]  # type: ignore[union-attr]
+        assert contents == (["3", "4", "5"] if coalesce else [str(i) for i in range(6)])
+        assert len(decoder.fold.snapshot.blocks) == 3

@@ -45,6 +45,32 @@ async def test_malformed_json_in_a_block() -> None:
     assert error.snapshot.blocks == (TextBlock(id="t1", contents="first"),)
 
 
+@pytest.mark.parametrize("view", ["updates", "coalesced", "snapshots", "text_deltas"])
+async def test_blocks_before_a_malformed_event_in_the_same_write_are_yielded(view: str) -> None:
+    """One write holds a good block and a malformed one: every view yields the good block,
+    then raises (the decoder fails the whole chunk; the stream still gives what it held)."""
+    good = b'event: block\ndata: {"tag":"TextBlock","contents":"kept","id":"t1"}\n\n'
+    bad = b'event: block\ndata: {"tag": "TextBlock", "contents": "unterminated\n\n'
+    seen: list[object] = []
+    async with FakeTextQL() as fake:
+        fake.add_answer("q", [*HEADER, good + bad, DONE])
+        async with client(fake) as c:
+            with pytest.raises(StreamError, match="malformed") as info:
+                async with c.ana.stream("q", coalesce=view == "coalesced") as stream:
+                    if view in ("updates", "coalesced"):
+                        async for update in stream:
+                            seen.append(update.block)
+                    elif view == "snapshots":
+                        async for snapshot in stream.snapshots():
+                            seen.append(snapshot.blocks)
+                    else:
+                        async for delta in stream.text_deltas():
+                            seen.append(delta)
+    kept = TextBlock(id="t1", contents="kept")
+    assert seen == {"snapshots": [(kept,)], "text_deltas": ["kept"]}.get(view, [kept])
+    assert info.value.snapshot is not None and info.value.snapshot.blocks == (kept,)
+
+
 @pytest.mark.parametrize("payload", [[1, 2], "a string", 42, None])
 async def test_a_block_that_is_not_an_object(payload: object) -> None:
     error = await _stream_error([*HEADER, GOOD, ("block", payload), DONE])

@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from textql_async._exceptions import EventTooLargeError
+from textql_async._exceptions import EventTooLargeError, StreamError
 from textql_async.models.ana import (
     Block,
     ErrorBlock,
@@ -119,7 +119,11 @@ class AnaDecoder:
         self._sse.close()
 
     def feed(self, chunk: bytes, *, coalesce: bool = False) -> list[BlockUpdate]:
-        """Decode ``chunk``; return the block updates it completed (newest only if ``coalesce``)."""
+        """Decode ``chunk``; return the block updates it completed (newest only if ``coalesce``).
+
+        A malformed event raises :class:`StreamError`; the updates the chunk completed
+        before it are in the error's ``updates`` (and its ``snapshot``), never lost.
+        """
         if self._fold.done or not chunk:
             return []
         if not self._fast:
@@ -172,14 +176,24 @@ class AnaDecoder:
             head = self._general(data[:cut], coalesce)
             if self._fold.done:
                 return head
-            return _join(head, self._region(data[cut:end], end - cut, coalesce), coalesce)
+            try:
+                rest = self._region(data[cut:end], end - cut, coalesce)
+            except StreamError as exc:
+                _carry(exc, head, coalesce)
+                raise
+            return _join(head, rest, coalesce)
         last = data.rfind(b"\n\n", 0, end - 2) + 2  # where the last event starts
         if last >= 2 and not data.startswith(_PREFIX, last, end):
             fast = self._fast_region(data, last, coalesce)
             if fast is None:
                 return self._slow(data[:end], coalesce)
             self.fast_chunks += 1
-            return _join(fast, self._general(data[last:end], coalesce), coalesce)
+            try:
+                rest = self._general(data[last:end], coalesce)
+            except StreamError as exc:
+                _carry(exc, fast, coalesce)
+                raise
+            return _join(fast, rest, coalesce)
         fast = self._fast_region(data, end, coalesce)
         if fast is None:
             return self._slow(data[:end], coalesce)
@@ -209,7 +223,11 @@ class AnaDecoder:
         self._fast = True
         if split == len(chunk):
             return updates
-        more = self.feed(chunk[split:], coalesce=coalesce)
+        try:
+            more = self.feed(chunk[split:], coalesce=coalesce)
+        except StreamError as exc:
+            _carry(exc, updates, coalesce)
+            raise
         if not updates:
             return more
         updates += more
@@ -228,24 +246,29 @@ class AnaDecoder:
         updates: list[BlockUpdate] = []
         pos = 0
         size = len(region)
-        while pos < size and region.startswith(b"event: ", pos):
-            line_end = region.find(b"\n", pos + 7)
-            name = _PLAIN_NAMES.get(region[pos + 7 : line_end])
-            if name is None or not region.startswith(b"data: ", line_end + 1):
-                break
-            end = region.find(b"\n", line_end + 7)
-            if end < 0 or not region.startswith(b"\n\n", end):
-                break
-            update = fold.feed(name, region[line_end + 7 : end].decode("utf-8", "replace"))
-            pos = end + 2
-            if update is not None:
-                updates.append(update)
-            elif fold.done:
-                self._tail = bytearray()
-                return updates
-        if pos == size:
-            return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
-        return _join(updates, self._slow(region[pos:] if pos else region, coalesce), coalesce)
+        try:
+            while pos < size and region.startswith(b"event: ", pos):
+                line_end = region.find(b"\n", pos + 7)
+                name = _PLAIN_NAMES.get(region[pos + 7 : line_end])
+                if name is None or not region.startswith(b"data: ", line_end + 1):
+                    break
+                end = region.find(b"\n", line_end + 7)
+                if end < 0 or not region.startswith(b"\n\n", end):
+                    break
+                update = fold.feed(name, region[line_end + 7 : end].decode("utf-8", "replace"))
+                pos = end + 2
+                if update is not None:
+                    updates.append(update)
+                elif fold.done:
+                    self._tail = bytearray()
+                    return updates
+            if pos == size:
+                return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
+            rest = self._slow(region[pos:] if pos else region, coalesce)
+        except StreamError as exc:
+            _carry(exc, updates, coalesce)
+            raise
+        return _join(updates, rest, coalesce)
 
     # -- the general path ---------------------------------------------------------------------
 
@@ -254,19 +277,25 @@ class AnaDecoder:
         fold = self._fold
         updates: list[BlockUpdate] = []
         try:
-            events = self._sse.feed(data)
-        except EventTooLargeError as exc:
-            for event in exc.events:  # keep what came before the oversized event
-                fold.feed(event.event, event.data)
-            exc.snapshot = fold.snapshot
+            try:
+                events = self._sse.feed(data)
+            except EventTooLargeError as exc:
+                for event in exc.events:  # keep what came before the oversized event
+                    update = fold.feed(event.event, event.data)
+                    if update is not None:
+                        updates.append(update)
+                exc.snapshot = fold.snapshot
+                raise
+            for event in events:
+                update = fold.feed(event.event, event.data)
+                if update is not None:
+                    updates.append(update)
+                elif fold.done:
+                    self._tail = bytearray()
+                    break
+        except StreamError as exc:
+            _carry(exc, updates, coalesce)
             raise
-        for event in events:
-            update = fold.feed(event.event, event.data)
-            if update is not None:
-                updates.append(update)
-            elif fold.done:
-                self._tail = bytearray()
-                break
         return _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
 
     # -- the fast path ------------------------------------------------------------------------
@@ -363,6 +392,13 @@ def _materialize(lazy: _LazyBlock) -> Block:
         results = _results.decode(lazy.results)
         return PythonBlock(lazy.id, contents, None if results is None else [*results])
     return ErrorBlock(contents, lazy.id)
+
+
+def _carry(exc: StreamError, before: list[BlockUpdate], coalesce: bool) -> None:
+    """Put ``before`` (updates the chunk completed ahead of the failure) in ``exc.updates``."""
+    if before:
+        updates = before + exc.updates
+        exc.updates = _newest_per_slot(updates) if coalesce and len(updates) > 1 else updates
 
 
 def _join(first: list[BlockUpdate], then: list[BlockUpdate], coalesce: bool) -> list[BlockUpdate]:
