@@ -461,3 +461,17 @@ def test_updates_before_a_malformed_event_in_the_same_chunk() -> None:
         contents = [u.block.contents for u in info.value.updates]  # type: ignore[union-attr]
         assert contents == (["3", "4", "5"] if coalesce else [str(i) for i in range(6)])
         assert len(decoder.fold.snapshot.blocks) == 3
+
+
+@pytest.mark.parametrize("coalesce", [False, True])
+def test_an_oversized_event_after_done_is_ignored(coalesce: bool) -> None:
+    """Bytes after ``done`` are ignored, even an event past ``max_event_size`` in the same chunk."""
+    block = b'event: block\ndata: {"tag":"TextBlock","contents":"kept","id":"a"}\n\n'
+    done = b'event: message\ndata: "done"\n\n'
+    oversized = b"event: block\ndata: " + b"x" * 300 + b"\n\n"
+    for chunks in ([block + done + oversized], [block, done + oversized]):
+        decoder = AnaDecoder(max_event_size=256)
+        updates = [u for chunk in chunks for u in decoder.feed(chunk, coalesce=coalesce)]
+        assert [u.block.contents for u in updates] == ["kept"]  # type: ignore[union-attr]
+        assert decoder.fold.done
+        assert decoder.feed(b"more", coalesce=coalesce) == []

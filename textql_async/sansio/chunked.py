@@ -284,8 +284,13 @@ class AnaDecoder:
                     update = fold.feed(event.event, event.data)
                     if update is not None:
                         updates.append(update)
-                exc.snapshot = fold.snapshot
-                raise
+                    elif fold.done:
+                        break
+                if not fold.done:
+                    exc.snapshot = fold.snapshot
+                    raise
+                self._tail = bytearray()  # the answer ended before it: later bytes are ignored
+                events = []
             for event in events:
                 update = fold.feed(event.event, event.data)
                 if update is not None:
