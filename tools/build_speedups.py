@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import shutil
 import sys
 import sysconfig
 import tempfile
@@ -106,6 +107,15 @@ def _remove_extensions() -> None:
         path.unlink()
 
 
+def _remove_copies_if_unused() -> None:
+    """Without any Python's compiled modules the copies are dead code that cannot even be
+    imported (the ``chunked`` copy imports ``_frame``): remove the whole directory."""
+    if TARGET.is_dir() and not any(
+        path.name.endswith((".so", ".pyd")) for path in TARGET.iterdir()
+    ):
+        shutil.rmtree(TARGET)
+
+
 def build() -> None:
     """Write the copies and compile them in place (raises on any failure)."""
     from mypyc.build import mypycify  # only the build needs mypyc
@@ -150,6 +160,7 @@ def main() -> int:
         build()
     except BaseException as exc:  # (SystemExit from setuptools included)
         _remove_extensions()
+        _remove_copies_if_unused()
         reason = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
         print(f"accel: compiled core not built ({reason[0]}); the pure-Python core is used")
         return 0
