@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -260,3 +261,33 @@ def test_a_stale_build_is_never_selected(monkeypatch: pytest.MonkeyPatch) -> Non
     core, reason = _select._load_compiled()
     assert core is None
     assert reason == "stale: textql_async.sansio.fold changed since the build (run `make accel`)"
+
+
+def _build_tool() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "tools" / "build_speedups.py"
+    spec = importlib.util.spec_from_file_location("_build_speedups_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_failed_build_leaves_no_copies_that_cannot_import(tmp_path: Path) -> None:
+    """Without a compiler (``CC=/bin/false make test``) the build fails after writing the
+    ``.py`` copies; the ``chunked`` copy imports ``_frame``, which then does not exist, so the
+    copies must go too unless another Python's build still uses them."""
+    tool = _build_tool()
+    target = tmp_path / "_speedups"
+    target.mkdir()
+    for name in ("__init__.py", "chunked.py", "_frame.pyi"):
+        (target / name).write_text("")
+    tool.TARGET = target
+    other = target / "chunked.cpython-399-x86_64-linux-gnu.so"  # another Python's build
+    other.write_bytes(b"")
+    tool._remove_copies_if_unused()
+    assert (target / "chunked.py").exists()
+    other.unlink()
+    tool._remove_copies_if_unused()
+    assert not target.exists()
