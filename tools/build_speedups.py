@@ -154,6 +154,19 @@ def build() -> None:
         dist.run_command("build_ext")
 
 
+def _reason(exc: BaseException) -> str:
+    """Why the build failed, short: a failed compiler command is named, not quoted whole."""
+    cause: BaseException | None = exc
+    while cause is not None:  # setuptools wraps the subprocess error in its own
+        command = getattr(cause, "cmd", None)
+        if isinstance(command, (list, tuple)) and command:
+            return f"{command[0]} exited with status {getattr(cause, 'returncode', '?')}"
+        cause = cause.__cause__ or cause.__context__
+    lines = str(exc).strip().splitlines()
+    reason = lines[-1] if lines else type(exc).__name__
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
 def main() -> int:
     """Build; on failure remove the partial build and say the pure-Python core is used."""
     try:
@@ -161,8 +174,7 @@ def main() -> int:
     except BaseException as exc:  # (SystemExit from setuptools included)
         _remove_extensions()
         _remove_copies_if_unused()
-        reason = str(exc).strip().splitlines()[-1:] or [type(exc).__name__]
-        print(f"accel: compiled core not built ({reason[0]}); the pure-Python core is used")
+        print(f"accel: compiled core not built ({_reason(exc)}); the pure-Python core is used")
         return 0
     print("accel: compiled sans-IO core built (textql_async/_speedups: mypyc, and _frame.c)")
     return 0
