@@ -75,7 +75,9 @@ class AnaResource(Resource, family="ana"):
         arguments raise ``ValueError`` here, before any request. The request is
         retried only before any event arrived: an answer that started is never
         asked twice. With ``coalesce=True``, ``async for`` yields only the newest
-        version of each block among those already buffered (for slow consumers).
+        version of each block among those already buffered (for slow consumers); the
+        versions it skips are read as JSON (a syntax error still raises) but never decoded
+        into blocks, so a skipped version with a wrongly typed field is not an error.
         """
         params = ana_params(
             query,

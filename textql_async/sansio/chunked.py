@@ -15,7 +15,9 @@ chunking: a partial event waits in a ``bytearray`` and only new bytes are scanne
 
 With ``coalesce=True`` only the newest version of each block id in a chunk is
 decoded into a Struct: a consumer slower than the network does not pay for
-versions it never sees.
+versions it never sees. The older ones are still read as JSON (a syntax error
+raises, as on the general path) but their fields are not type-checked: a skipped
+version with, say, a number for ``contents`` is not an error on this path.
 """
 
 from __future__ import annotations
