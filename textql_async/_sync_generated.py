@@ -457,7 +457,9 @@ class SyncAnaResource(SyncObject[AnaResource]):
         arguments raise ``ValueError`` here, before any request. The request is
         retried only before any event arrived: an answer that started is never
         asked twice. With ``coalesce=True``, ``for`` yields only the newest
-        version of each block among those already buffered (for slow consumers).
+        version of each block among those already buffered (for slow consumers); the
+        versions it skips are read as JSON (a syntax error still raises) but never decoded
+        into blocks, so a skipped version with a wrongly typed field is not an error.
         """
         result: AnaStream = self._runner.call(
             lambda: self._target.stream(
