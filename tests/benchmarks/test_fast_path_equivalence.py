@@ -18,6 +18,7 @@ from _cores import both_cores  # noqa: F401  (every test here runs on both cores
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from textql_async import StreamError
 from textql_async.sansio.chunked import AnaDecoder
 from textql_async.sansio.fold import AnaFold, BlockUpdate
 from textql_async.sansio.sse import SSEDecoder
@@ -178,22 +179,30 @@ def chunked_streams(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
 # -- the paths ------------------------------------------------------------------------------
 
 
-def _reference(chunks: list[bytes]) -> tuple[list[list[BlockUpdate]], AnaFold]:
-    """SSEDecoder + AnaFold.feed, the updates each chunk completed (stops at done)."""
-    sse = SSEDecoder()
-    fold = AnaFold()
-    per_chunk: list[list[BlockUpdate]] = []
-    for chunk in chunks:
-        updates: list[BlockUpdate] = []
-        per_chunk.append(updates)
-        if fold.done:
-            continue
+def _general_chunk(sse: SSEDecoder, fold: AnaFold, chunk: bytes) -> list[BlockUpdate]:
+    """The updates the general path completes for one chunk (none after done); a
+    :class:`StreamError` carries those before it in ``updates``, as AnaDecoder's does."""
+    updates: list[BlockUpdate] = []
+    if fold.done:
+        return updates
+    try:
         for event in sse.feed(chunk):
             update = fold.feed(event.event, event.data)
             if update is not None:
                 updates.append(update)
             if fold.done:
                 break
+    except StreamError as exc:
+        exc.updates = updates
+        raise
+    return updates
+
+
+def _reference(chunks: list[bytes]) -> tuple[list[list[BlockUpdate]], AnaFold]:
+    """SSEDecoder + AnaFold.feed, the updates each chunk completed (stops at done)."""
+    sse = SSEDecoder()
+    fold = AnaFold()
+    per_chunk = [_general_chunk(sse, fold, chunk) for chunk in chunks]
     sse.close()
     return per_chunk, fold
 
@@ -348,8 +357,6 @@ _NOT_PLAIN = {
 
 
 def _outcome(run: Any) -> tuple[Any, str | None]:
-    from textql_async import StreamError
-
     try:
         result = run()
     except StreamError as exc:
@@ -399,8 +406,6 @@ def _streams_with_a_malformed_event(draw: st.DrawFn) -> list[bytes]:
 
 def _until_error(feed: Any, chunks: list[bytes]) -> tuple[list[list[BlockUpdate]], str | None]:
     """The updates of each chunk; for the chunk that fails, the updates it carries."""
-    from textql_async import StreamError
-
     per_chunk: list[list[BlockUpdate]] = []
     for chunk in chunks:
         try:
@@ -418,27 +423,10 @@ def test_a_malformed_event_keeps_the_updates_before_it(
 ) -> None:
     sse = SSEDecoder()
     reference = AnaFold()
-
-    def general(chunk: bytes) -> list[BlockUpdate]:
-        from textql_async import StreamError
-
-        updates: list[BlockUpdate] = []
-        if reference.done:
-            return updates
-        try:
-            for event in sse.feed(chunk):
-                update = reference.feed(event.event, event.data)
-                if update is not None:
-                    updates.append(update)
-                if reference.done:
-                    break
-        except StreamError as exc:
-            exc.updates = updates
-            raise
-        return updates
-
     decoder = AnaDecoder()
-    expected, expected_error = _until_error(general, chunks)
+    expected, expected_error = _until_error(
+        lambda chunk: _general_chunk(sse, reference, chunk), chunks
+    )
     got, error = _until_error(lambda chunk: decoder.feed(chunk, coalesce=coalesce), chunks)
     assert error == expected_error
     assert got == ([_coalesced(u) for u in expected] if coalesce else expected)
@@ -447,8 +435,6 @@ def test_a_malformed_event_keeps_the_updates_before_it(
 
 def test_updates_before_a_malformed_event_in_the_same_chunk() -> None:
     """Not vacuous: a plain run, then the bad event, in one chunk (the fast path's case)."""
-    from textql_async import StreamError
-
     good = b"".join(
         b'event: block\ndata: {"tag":"TextBlock","contents":"%d","id":"a%d"}\n\n' % (i, i % 3)
         for i in range(6)
