@@ -47,6 +47,7 @@ from textql_async.relay._events import (
 )
 from textql_async.relay._memory import check_ask_args, check_owner
 from textql_async.relay._pump import Wire, pump_recovery, pump_upstream
+from textql_async.relay._redis_sink import Sink, redis_errors, stop_errors
 from textql_async.relay._redis_store import (
     PUBLISH,
     RELEASE,
@@ -66,69 +67,6 @@ if TYPE_CHECKING:
     from textql_async._client import AsyncTextQL
 
 __all__ = ["RedisRelay"]
-
-class _LeaseLost(Exception):
-    """Another replica holds this answer's lease now (or it finished): stop writing."""
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
-
-    return (RedisError, OSError)
-
-
-def _stop_errors() -> tuple[type[BaseException], ...]:
-    """Errors that end a pump without ending the answer (another replica finishes it)."""
-    return (_LeaseLost, *_redis_errors())
-
-
-class _Sink:
-    """Writes one owned answer's events through the fenced publish script."""
-
-    def __init__(self, relay: RedisRelay, answer_id: str, token: str) -> None:
-        self._relay = relay
-        self._answer_id = answer_id
-        self._token = token
-
-    async def publish(
-        self,
-        kind: str,
-        data: dict[str, Any],
-        *,
-        changed: dict[int, Wire],
-        count: int,
-        meta: dict[str, Any],
-    ) -> None:
-        relay = self._relay
-        keys = relay._keys(self._answer_id)
-        args: list[Any] = [
-            self._token,
-            kind,
-            json.dumps(data, separators=(",", ":")),
-            "1" if kind in ("done", "error") else "0",
-            relay._keep,
-            relay._ttl_ms,
-            self._answer_id,
-            count,
-            json.dumps(meta, separators=(",", ":")),
-        ]
-        for index in sorted(changed):
-            args += [index, json.dumps(changed[index], separators=(",", ":"))]
-        # Retry a flaky connection while the lease can still be ours; then give up the
-        # answer (another replica takes it over from the chat history once Redis is back).
-        deadline = anyio.current_time() + relay._lease_ms / 1000
-        delay = 0.05
-        while True:
-            try:
-                seq = await relay._publish(keys=keys, args=args)
-                break
-            except _redis_errors():
-                if anyio.current_time() + delay > deadline:
-                    raise
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 0.5)
-        if int(seq) < 0:
-            raise _LeaseLost(self._answer_id)
 
 
 class RedisRelay:
@@ -179,9 +117,7 @@ class RedisRelay:
         self._client = client
         self._owns_redis = isinstance(redis, str)
         if isinstance(redis, str):
-            self._redis = redis_from_url(
-                redis, block_ms=block_ms, max_connections=max_connections
-            )
+            self._redis = redis_from_url(redis, block_ms=block_ms, max_connections=max_connections)
         else:
             self._redis = redis
         self._keep = keep
@@ -239,6 +175,17 @@ class RedisRelay:
         if self._watcher is None and not self._closed:
             self._watcher = asyncio.ensure_future(self._watch())
 
+    def _sink(self, answer_id: str, token: str) -> Sink:
+        return Sink(
+            self._publish,
+            self._keys(answer_id),
+            answer_id,
+            token,
+            keep=self._keep,
+            ttl_ms=self._ttl_ms,
+            lease_ms=self._lease_ms,
+        )
+
     def _keys(self, answer_id: str) -> list[str]:
         base = self._prefix + answer_id
         return [base + ":state", base + ":log", base + ":lease", self._prefix + "active"]
@@ -266,13 +213,17 @@ class RedisRelay:
                 pipe.pexpire(state, self._ttl_ms)
                 pipe.zadd(active, {answer_id: 0})
                 await pipe.execute()
-        except _redis_errors() as exc:
+        except redis_errors() as exc:
             raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
         self._own(
             answer_id,
             token,
             lambda sink: pump_upstream(
-                self._client, question, ask_args, sink, recover_timeout=self._recover_timeout,
+                self._client,
+                question,
+                ask_args,
+                sink,
+                recover_timeout=self._recover_timeout,
                 recover_stable_for=self._recover_stable_for,
             ),
         )
@@ -282,15 +233,15 @@ class RedisRelay:
         self,
         answer_id: str,
         token: str,
-        pump: Callable[[_Sink], Coroutine[Any, Any, None]],
+        pump: Callable[[Sink], Coroutine[Any, Any, None]],
     ) -> None:
         """Run ``pump`` for an answer whose lease (``token``) this relay holds."""
-        task = asyncio.ensure_future(self._run_owned(answer_id, token, pump(_Sink(self, answer_id, token))))
+        task = asyncio.ensure_future(
+            self._run_owned(answer_id, token, pump(self._sink(answer_id, token)))
+        )
         self._owned[answer_id] = (token, task)
 
-    async def _run_owned(
-        self, answer_id: str, token: str, pump: Coroutine[Any, Any, None]
-    ) -> None:
+    async def _run_owned(self, answer_id: str, token: str, pump: Coroutine[Any, Any, None]) -> None:
         state, log, lease, _ = self._keys(answer_id)
         work = asyncio.ensure_future(pump)
         try:
@@ -299,15 +250,17 @@ class RedisRelay:
                 if work.done():
                     break
                 try:
-                    held = await self._renew(keys=[lease, state, log], args=[token, self._lease_ms, self._ttl_ms])
-                except _redis_errors():
+                    held = await self._renew(
+                        keys=[lease, state, log], args=[token, self._lease_ms, self._ttl_ms]
+                    )
+                except redis_errors():
                     continue  # the pump's next write retries, then gives up
                 if not int(held):
                     break  # taken over: stop reading upstream
             if not work.done():
                 work.cancel()
             (outcome,) = await asyncio.gather(work, return_exceptions=True)
-            if isinstance(outcome, Exception) and not isinstance(outcome, _stop_errors()):
+            if isinstance(outcome, Exception) and not isinstance(outcome, stop_errors()):
                 await self._fail_owned(answer_id, token, outcome)
         except asyncio.CancelledError:
             work.cancel()
@@ -315,7 +268,7 @@ class RedisRelay:
                 await asyncio.gather(work, return_exceptions=True)
                 try:
                     await self._release(keys=[lease], args=[token])
-                except _redis_errors():
+                except redis_errors():
                     pass
             raise
         finally:
@@ -328,14 +281,14 @@ class RedisRelay:
             fields = await self._hgetall(self._keys(answer_id)[0])
             meta = json.loads(fields.get("meta", "{}"))
             wire = wire_blocks(fields)
-            await _Sink(self, answer_id, token).publish(
+            await self._sink(answer_id, token).publish(
                 "error",
                 error_data(exc, meta.get("chat_id"), wire),
                 changed={},
                 count=len(wire),
                 meta=meta,
             )
-        except _stop_errors():
+        except stop_errors():
             pass  # nothing more can be done; the lease expires and the scan retries
 
     async def _try_takeover(self, answer_id: str) -> bool:
@@ -357,7 +310,11 @@ class RedisRelay:
             answer_id,
             token,
             lambda sink: pump_recovery(
-                self._client, meta, wire, sink, recover_timeout=self._recover_timeout,
+                self._client,
+                meta,
+                wire,
+                sink,
+                recover_timeout=self._recover_timeout,
                 recover_stable_for=self._recover_stable_for,
             ),
         )
@@ -373,7 +330,7 @@ class RedisRelay:
             try:
                 for member in await self._redis.zrange(active, 0, -1):
                     await self._try_takeover(text(member))
-            except _redis_errors():
+            except redis_errors():
                 continue  # Redis down: try again next round
 
     # -- reading -------------------------------------------------------------------------
@@ -383,7 +340,7 @@ class RedisRelay:
         :class:`RelayUnavailableError` when Redis cannot be reached."""
         try:
             fields = await self._hgetall(self._keys(answer_id)[0])
-        except _redis_errors() as exc:
+        except redis_errors() as exc:
             raise RelayUnavailableError(f"Redis is unavailable: {exc}") from exc
         check_fields(fields, answer_id, owner)
         final = final_event(fields)
@@ -463,7 +420,7 @@ class RedisRelay:
                     yield found
                     if found.terminal:
                         return
-                except _redis_errors() as exc:
+                except redis_errors() as exc:
                     if not checked:
                         # ownership could not be checked: reveal nothing but the outage
                         chat_id, wire = None, []
@@ -487,7 +444,7 @@ class RedisRelay:
                 block_ms=self._block_ms,
                 hgetall=self._hgetall,
                 takeover=self._try_takeover,
-                errors=_redis_errors(),
+                errors=redis_errors(),
             )
             tail.task = asyncio.ensure_future(tail.run())
             self._tails[answer_id] = tail
