@@ -7,12 +7,12 @@ runs); this test loads that same module, so the check here and the build's canno
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import re
 from types import ModuleType
 
 import pytest
 from _docs_blocks import ROOT
+from _modules import load_file
 
 _HOOKS = ROOT / "docs" / "_build" / "hooks.py"
 
@@ -20,11 +20,7 @@ _HOOKS = ROOT / "docs" / "_build" / "hooks.py"
 @pytest.fixture(scope="module")
 def hooks() -> ModuleType:
     pytest.importorskip("mkdocs", reason="the docs extra (mkdocs) is not installed")
-    spec = importlib.util.spec_from_file_location("_textql_docs_hooks", _HOOKS)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("_textql_docs_hooks", _HOOKS)
 
 
 def test_every_public_name_has_a_docstring(hooks: ModuleType) -> None:

@@ -264,14 +264,10 @@ def test_a_stale_build_is_never_selected(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def _build_tool() -> Any:
-    import importlib.util
+    from _modules import load_file
 
     path = Path(__file__).resolve().parents[2] / "tools" / "build_speedups.py"
-    spec = importlib.util.spec_from_file_location("_build_speedups_under_test", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("_build_speedups_under_test", path)
 
 
 def test_a_failed_build_leaves_no_copies_that_cannot_import(tmp_path: Path) -> None:
