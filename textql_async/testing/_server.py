@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextvars
-import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,16 +15,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from textql_async.testing._answers import block_id, default_answer
+from textql_async.testing._ana import AnaRoutes
 from textql_async.testing._families import RouteFamily
 from textql_async.testing._faults import (
     Delay,
     Disconnect,
-    DropAfter,
     Fault,
     HTTPError,
-    Stall,
-    Truncate,
 )
 from textql_async.testing._partner import PartnerRoutes
 from textql_async.testing._rules import (
@@ -37,15 +33,12 @@ from textql_async.testing._rules import (
     ScriptSource,
     is_authorized,
     json_error,
-    validate_ana_query,
 )
 from textql_async.testing._store import (
     ChatStore,
     StoredChat,
-    StreamRecorder,
     check_history_mode,
 )
-from textql_async.testing._stream import StreamPlan, write_stream
 from textql_async.testing._v1 import V1Routes
 from textql_async.testing._v2 import V2Routes
 from textql_async.testing._v2_api_keys import ApiKeyRoutes
@@ -60,7 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeTextQL"]
 
-_STREAM_FAULTS = (DropAfter, Stall, Truncate)
 _REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("fake_textql_request_id")
 
 
@@ -116,23 +108,18 @@ class FakeTextQL:
         self.responses: list[RecordedResponse] = []
         """Every JSON response sent, with its route template (for contract tests)."""
         self.store = ChatStore(org_id)
-        self._answers: list[AnswerRule] = []
         self._faults = FaultQueue()
         self._runner: web.AppRunner | None = None
-        self._closing = asyncio.Event()
-        self._stream_tasks: set[asyncio.Task[Any]] = set()
         self._handler_tasks: set[asyncio.Task[Any]] = set()
         self._total_connections = 0
         self.asks: Counter[str] = Counter()
         """How many times each question was asked (``GET /api/ana`` accepted), by question."""
         self.peak_streams = 0
         """The most ``/api/ana`` streams that were open at once since start."""
-        self._last_ask_at: float | None = None
-        self._ask_times: list[float] = []
-        self._chat_counter = 0
         self._request_counter = 0
         self.partner_api_key = "test-partner-key"
         """The key the partner routes (``/partner/...``, ``X-API-Key``) accept."""
+        self.ana = AnaRoutes(self, self._faults)
         self.v2 = V2Routes(self)
         self.connectors = ConnectorRoutes(self)
         self.playbooks = PlaybookRoutes(self)
@@ -161,7 +148,7 @@ class FakeTextQL:
         """Bind and start serving (called by ``async with``)."""
         if self._runner is not None:
             raise RuntimeError("FakeTextQL is already running")
-        self._closing = asyncio.Event()
+        self.ana.closing = asyncio.Event()
         runner = web.AppRunner(
             self._build_app(), handler_cancellation=True, access_log=None, shutdown_timeout=1.0
         )
@@ -191,7 +178,7 @@ class FakeTextQL:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        self._closing.set()
+        self.ana.closing.set()
         tasks = [t for t in self._handler_tasks if not t.done()]
         for task in tasks:
             task.cancel()
@@ -263,7 +250,7 @@ class FakeTextQL:
         """
         if isinstance(history, str):
             check_history_mode(history)
-        self._answers.append(
+        self.ana.rules.append(
             AnswerRule(match, events, event_delay, chunk_size, history, answer_completes_after)
         )
 
@@ -307,7 +294,7 @@ class FakeTextQL:
     @property
     def active_streams(self) -> int:
         """``/api/ana`` stream handlers running right now."""
-        return len(self._stream_tasks)
+        return len(self.ana.stream_tasks)
 
     def stats(self) -> dict[str, Any]:
         """Counters for tests that run the fake in another process (``GET /_fake/stats``).
@@ -317,8 +304,8 @@ class FakeTextQL:
         since the newest question arrived (``None`` before any), ``ask_times`` when each
         question arrived, in seconds after the first.
         """
-        last = self._last_ask_at
-        first = self._ask_times[0] if self._ask_times else 0.0
+        times = self.ana.ask_times
+        first = times[0] if times else 0.0
         return {
             "asks": dict(self.asks),
             "asks_total": sum(self.asks.values()),
@@ -329,8 +316,8 @@ class FakeTextQL:
                 for r in self.requests
                 if r.path.startswith("/api/ana/") and r.path != "/api/ana/chat/summary"
             ),
-            "last_ask_age": None if last is None else time.monotonic() - last,
-            "ask_times": [t - first for t in self._ask_times],
+            "last_ask_age": time.monotonic() - times[-1] if times else None,
+            "ask_times": [t - first for t in times],
         }
 
     async def wait_for_streams_closed(self, timeout: float = 5.0) -> None:
@@ -364,9 +351,7 @@ class FakeTextQL:
 
     def _build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        app.router.add_get("/api/ana", self._handle_ana)
-        app.router.add_get("/api/ana/chat/summary", self._handle_summary)
-        app.router.add_get("/api/ana/{chat_id}", self._handle_chat)
+        self.ana.add_routes(app)
         app.router.add_get("/_fake/stats", self._handle_stats)
         for family in self._families:
             family.add_routes(app)
@@ -446,96 +431,3 @@ class FakeTextQL:
 
     async def _handle_stats(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(self.stats())
-
-    async def _handle_summary(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.store.summaries_json())
-
-    async def _handle_chat(self, request: web.Request) -> web.StreamResponse:
-        chat = self.store.get(request.match_info["chat_id"])
-        if chat is None:
-            return json_error(404, "not_found", "chat not found")
-        if chat.fails_read():
-            return json_error(503, "unavailable", "the chat history is briefly unavailable")
-        return web.json_response(chat.messages_json())
-
-    def _rule(self, question: str) -> AnswerRule | None:
-        return next((a for a in reversed(self._answers) if a.matches(question)), None)
-
-    def _plan(self, question: str, chat: StoredChat, fault: Fault | None) -> StreamPlan:
-        for answer in reversed(self._answers):
-            if answer.matches(question):
-                delay = answer.event_delay
-                chunk = answer.chunk_size
-                return StreamPlan(
-                    answer.script(question),
-                    self.event_delay if delay is None else delay,
-                    self.chunk_size if chunk is None else chunk,
-                    fault,
-                )
-        events = default_answer(
-            question,
-            chat_id=chat.chat_id,
-            user_msg_id=chat.user_msg_id,
-            assistant_msg_id=chat.assistant_msg_id,
-        )
-        return StreamPlan(events, self.event_delay, self.chunk_size, fault)
-
-    def _new_chat(self, question: str) -> StoredChat:
-        self._chat_counter += 1
-        digest = hashlib.sha256(f"chat\x00{question}\x00{self._chat_counter}".encode()).hexdigest()
-        user_msg_id, assistant_msg_id = self.store.new_message_ids()
-        chat_id = f"fake-chat-{digest[:18]}"
-        return StoredChat(
-            chat_id=chat_id,
-            question=question,
-            member_id=self.member_id,
-            user_msg_id=user_msg_id,
-            assistant_msg_id=assistant_msg_id,
-            question_block_id=block_id(chat_id, -1),
-            history=check_history_mode(self.history),
-        )
-
-    async def _handle_ana(self, request: web.Request) -> web.StreamResponse:
-        invalid = validate_ana_query(request.query)
-        if invalid is not None:
-            return invalid
-        question = request.query["query"]
-        self.asks[question] += 1
-        self._last_ask_at = time.monotonic()
-        self._ask_times.append(self._last_ask_at)
-        chat = self._new_chat(question)
-        self.store.save(chat)
-        fault = self._faults.take(request.path, _STREAM_FAULTS, question)
-        plan = self._plan(question, chat, fault)
-        rule = self._rule(question)
-        after = self.answer_completes_after
-        if rule is not None:
-            mode = rule.history_for(question)
-            if mode is not None:
-                chat.history = check_history_mode(mode)
-            rule_after = rule.completes_after_for(question)
-            if rule_after is not None:
-                after = rule_after
-        completes_at = time.monotonic() + after
-        if fault is not None:  # the stream will be cut, Ana's answer lands in the history
-            self.store.complete_at(chat, plan.events, completes_at)
-        task = asyncio.current_task()
-        assert task is not None
-        self._stream_tasks.add(task)
-        self.peak_streams = max(self.peak_streams, len(self._stream_tasks))
-        on_event = StreamRecorder(self.store, chat)
-
-        resp = web.StreamResponse(
-            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        )
-        try:
-            await resp.prepare(request)
-            await write_stream(request, resp, plan, closing=self._closing, on_event=on_event)
-        except ConnectionError:
-            pass  # the client went away mid-stream
-        finally:
-            self._stream_tasks.discard(task)
-            if on_event.written < len(plan.events):  # cut short: Ana still finishes server-side
-                when = max(completes_at, time.monotonic())
-                self.store.complete_at(chat, plan.events, when)
-        return resp
