@@ -46,8 +46,12 @@ _PURE = "textql_async.sansio."
 _FAST = "textql_async._speedups."
 FRAME_SOURCE = SOURCE / "_frame.c"
 # the Python functions whose compiled copy is C: (module, function) -> extension module
-_IN_C = {("chunked", "_plain_payload"): ("_frame", "plain_payload")}
+_IN_C = {
+    ("chunked", "_plain_payload"): ("_frame", "plain_payload"),
+    ("chunked", "_plain_runs"): ("_frame", "plain_runs"),
+}
 _FRAME_STUB = """def plain_payload(data: bytes, end: int, /) -> tuple[bytes, int]: ...
+def plain_runs(data: bytes, end: int, /) -> tuple[list[tuple[bytes, int, int]], int] | None: ...
 
 BUILT_FROM: str
 """

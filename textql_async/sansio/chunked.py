@@ -310,6 +310,11 @@ class AnaDecoder:
     def _fast_region(self, data: bytes, end: int, coalesce: bool) -> list[BlockUpdate] | None:
         """Decode a run of plain block events (``data[:end]``) in one msgspec call; ``None``
         if it is not one."""
+        if coalesce:
+            scanned = _plain_runs(data, end)
+            if scanned is not None:  # the compiled core: every version checked in C
+                runs, events = scanned
+                return self._apply_runs(data, runs) if events else None
         payload, events = _plain_payload(data, end)
         if not events:
             return None
@@ -328,6 +333,19 @@ class AnaDecoder:
                 block = _python_block(block)
             updates.append(apply(block))
         return updates
+
+    def _apply_runs(self, data: bytes, runs: list[tuple[bytes, int, int]]) -> list[BlockUpdate] | None:
+        """Decode only the newest version of each id (every version was checked by the scan)."""
+        # key order = first appearance in the region; the value: the newest version's span
+        newest = {key: (start, stop) for key, start, stop in runs}
+        payload = b"\n".join([data[start:stop] for start, stop in newest.values()])
+        try:
+            lazies: list[_LazyBlock] = _lazy_lines.decode_lines(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            return None
+        if len(lazies) != len(newest):
+            return None
+        return self._apply_lazy(lazies)
 
     def _apply_lazy(self, lazies: list[_LazyBlock]) -> list[BlockUpdate] | None:
         # key order = first appearance in the chunk; the value: the newest version. A block's
@@ -376,6 +394,20 @@ def _plain_payload(data: bytes, end: int) -> tuple[bytes, int]:
         if not value or value[0] in _BLANK or _LF in value:
             return b"", 0  # empty, starting blank (maybe blank), or more than one line
     return b"\n".join(values), len(values)
+
+
+def _plain_runs(data: bytes, end: int) -> tuple[list[tuple[bytes, int, int]], int] | None:
+    """The final path's scan of a run of plain block events (``data[:end]``); ``None`` here.
+
+    The compiled core replaces this function with its C copy (``_frame.c``), which frames
+    the run and checks every version in one pass (JSON syntax, UTF-8, and the fields
+    ``_LazyBlock`` types), returning per run of versions of one id ``(id, start, stop)``
+    of its last version's value, and the event count; ``([], 0)`` if the run is not plain
+    or any version is not certainly valid. Then msgspec decodes only the newest version of
+    each id. Pure Python has no scan faster than msgspec decoding every version, so this
+    core returns ``None`` and :meth:`AnaDecoder._fast_region` does just that.
+    """
+    return None
 
 
 def _python_block(wire: _PythonBlockWire) -> PythonBlock:
